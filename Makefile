@@ -1,0 +1,70 @@
+# The two commands a person needs: `make run` (the whole system on its embedded defaults) and `make test`.
+# Both set up what they need first: a Python 3.10 virtual environment in .venv with pinned packages.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements/runtime.txt requirements/dev.txt requirements/constraints.txt
+
+# Sandbox defaults for the Meta credentials, shared by the gateway and the sandbox; values already in the
+# environment win, so the same commands talk to a real number when they are set.
+export WHATSAPP_APP_SECRET ?= sandbox-app-secret
+export WHATSAPP_VERIFY_TOKEN ?= sandbox-verify-token
+export WHATSAPP_ACCESS_TOKEN ?= sandbox-access-token
+export WHATSAPP_API_URL ?= http://localhost:8008
+export SANDBOX_PORT ?= 8008
+
+.PHONY: help install run test lint format bench lock clean
+
+help:
+	@echo "make run    set up, then start every process (Ctrl-C stops them all)"
+	@echo "make test   set up, then run the whole test suite"
+	@echo "make lint   ruff check and ruff format --check"
+	@echo "make bench  run the benchmarks and print their figures"
+
+install: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS)
+	@python="$$(scripts/find-python.sh)" || exit 1; \
+	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "==> Creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV) || exit 1; \
+	fi
+	@echo "==> Installing pinned packages into $(VENV) (Rasa and TensorFlow: a few minutes the first time)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==24.3.1 wheel==0.45.1
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off \
+	  -r requirements/dev.txt -c requirements/constraints.txt \
+	  | grep -E '^(Collecting|Successfully|ERROR)' | sed -e 's/^Collecting /  downloading /' || true
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; exit 1; }
+	@touch $(STAMP)
+	@echo "==> $(VENV) is ready"
+
+run: $(STAMP)
+	@echo ""
+	@echo "  Guest phone (play a guest):  http://localhost:$(SANDBOX_PORT)/"
+	@echo "  Cloud API sandbox:           http://localhost:$(SANDBOX_PORT)/v23.0/<phone_number_id>/messages"
+	@echo "  Ctrl-C stops everything."
+	@echo ""
+	@$(BIN)/honcho start -f Procfile
+
+test: $(STAMP)
+	@$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	@$(BIN)/python -m benchmarks
+
+lock: $(STAMP)
+	@{ echo "# Every package of the environment, pinned: regenerate with 'make lock' after changing runtime.txt or dev.txt."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements/constraints.txt
+	@echo "==> requirements/constraints.txt rewritten"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Rasa channel packages of the hotel gateway."""

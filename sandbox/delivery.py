@@ -1,0 +1,171 @@
+"""Delivering webhooks to the gateway the way Meta does: signed, and retried until a 200.
+
+Meta retries any answer other than 200, a timeout or a refused connection, less and less often; the
+sandbox does the same with exponential backoff and jitter, within a bounded number of attempts so a test
+run always ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .threads import Delivery
+from .webhooks import encode, sign
+
+log = logging.getLogger("sandbox.delivery")
+MAX_BACKOFF_SECONDS = 60.0
+#: Webhook posts in flight at once: more would only queue inside httpx's pool, where waiting is costly.
+MAX_IN_FLIGHT = 32
+
+
+@dataclass(frozen=True)
+class Attempt:
+    kind: str
+    reference: str
+    attempt: int
+    status: int | None
+    error: str | None
+
+
+class Deliverer:
+    """Signs and posts webhooks with retries; keeps a short log of attempts for inspection."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Callable[[], Any]) -> None:
+        self._client = client
+        self._settings = settings
+        self.log: deque[Attempt] = deque(maxlen=2000)
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def deliver(
+        self,
+        payload: dict[str, Any],
+        kind: str,
+        reference: str,
+        record: Delivery,
+        on_attempt: Callable[[], None] = lambda: None,
+    ) -> bool:
+        """Post `payload` until the gateway answers 200 or attempts run out; return whether it did.
+
+        `on_attempt` runs after every attempt, so the guest page shows retries as they happen.
+        """
+        body = encode(payload)
+        settings = self._settings()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body, settings.app_secret),
+            "User-Agent": "facebookexternalua",
+        }
+        for attempt in range(1, settings.retry_max_attempts + 1):
+            status, error = await self._post(settings.webhook_url, body, headers)
+            record.attempts = attempt
+            record.last_status, record.last_error = status, error
+            record.acknowledged = status == 200
+            self.log.append(Attempt(kind, reference, attempt, status, error))
+            on_attempt()
+            if record.acknowledged:
+                return True
+            delay = min(MAX_BACKOFF_SECONDS, settings.retry_base_ms / 1000 * 2 ** (attempt - 1))
+            log.info("webhook %s %s not acknowledged (%s); retry in %.2fs", kind, reference, status or error, delay)
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+        log.warning("webhook %s %s dropped after %d attempts", kind, reference, settings.retry_max_attempts)
+        return False
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        try:
+            async with self._in_flight:
+                response = await self._client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            return None, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return response.status_code, None if response.status_code == 200 else response.text[:200]
+
+    async def verify(self, verify_token: str, challenge: str) -> dict[str, Any]:
+        """Meta's GET handshake against the webhook URL: is the challenge echoed back?"""
+        url = self._settings().webhook_url
+        params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
+        try:
+            response = await self._client.get(url, params=params)
+        except httpx.HTTPError as error:
+            return {"verified": False, "status": None, "body": "", "error": str(error) or type(error).__name__}
+        verified = response.status_code == 200 and response.text == challenge
+        return {"verified": verified, "status": response.status_code, "body": response.text[:200], "error": None}
+
+
+@dataclass
+class _Pending:
+    item: dict[str, Any]
+    record: Delivery
+    on_attempt: Callable[[], None]
+    done: asyncio.Future[bool]
+
+
+class StatusBatcher:
+    """Gathers the status changes of one business number into one webhook, as Meta does under load.
+
+    A status waits at most `webhook_batch_window_ms` for company, and a batch holds at most
+    `webhook_batch_max` statuses. `submit` returns once the batch holding the status was acknowledged
+    (or given up), so a message's `delivered` is never sent before its `sent` got through.
+    """
+
+    def __init__(
+        self,
+        deliverer: Deliverer,
+        settings: Callable[[], Any],
+        build: Callable[[Any, list[dict[str, Any]]], dict[str, Any]],
+        spawn: Callable[[Any], None],
+    ) -> None:
+        self._deliverer = deliverer
+        self._settings = settings
+        self._build = build
+        self._spawn = spawn
+        self._pending: dict[str, tuple[Any, list[_Pending]]] = {}
+
+    async def submit(self, number: Any, item: dict[str, Any], record: Delivery, on_attempt: Callable[[], None]) -> bool:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        _, batch = self._pending.setdefault(number.id, (number, []))
+        batch.append(_Pending(item, record, on_attempt, done))
+        settings = self._settings()
+        if len(batch) >= settings.webhook_batch_max:
+            self._spawn(self._flush(number.id))
+        elif len(batch) == 1:
+            self._spawn(self._flush_later(number.id, settings.webhook_batch_window_ms / 1000))
+        return await done
+
+    def clear(self) -> None:
+        """Forget every waiting status (the sandbox was reset); their senders are cancelled."""
+        for _, batch in self._pending.values():
+            for pending in batch:
+                pending.done.cancel()
+        self._pending.clear()
+
+    async def _flush_later(self, number_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._flush(number_id)
+
+    async def _flush(self, number_id: str) -> None:
+        if number_id not in self._pending:
+            return
+        number, batch = self._pending.pop(number_id)
+        if not batch:
+            return
+        shared = Delivery()
+
+        def attempted() -> None:
+            for pending in batch:
+                pending.record.attempts, pending.record.acknowledged = shared.attempts, shared.acknowledged
+                pending.record.last_status, pending.record.last_error = shared.last_status, shared.last_error
+                pending.on_attempt()
+
+        payload = self._build(number, [p.item for p in batch])
+        reference = ",".join(p.item["id"] for p in batch[:3]) + ("…" if len(batch) > 3 else "")
+        ok = await self._deliverer.deliver(payload, f"statuses x{len(batch)}", reference, shared, attempted)
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_result(ok)

@@ -1,0 +1,150 @@
+"""The sandbox's memory: every message between a business number and a guest, windows and media.
+
+One in-process store, because the sandbox is one process standing in for Meta; listeners (the guest
+page's live stream) are told of every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+WINDOW_SECONDS = 24 * 60 * 60
+STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+Direction = Literal["inbound", "outbound"]
+
+
+@dataclass
+class Delivery:
+    """How the webhook carrying a message (inbound) or a status (outbound) fared at the gateway."""
+
+    attempts: int = 0
+    acknowledged: bool = False
+    last_status: int | None = None
+    last_error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attempts": self.attempts,
+            "acknowledged": self.acknowledged,
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass
+class Entry:
+    """One message of a thread, in either direction."""
+
+    wamid: str
+    business: str
+    wa_id: str
+    direction: Direction
+    type: str
+    content: dict[str, Any]
+    text: str
+    timestamp: float
+    context_id: str | None = None
+    callback_data: str | None = None
+    template: dict[str, Any] | None = None
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    delivery: Delivery = field(default_factory=Delivery)
+    read_by_business: bool = False
+
+    @property
+    def status(self) -> str:
+        """The furthest status reached; `failed` is terminal."""
+        if not self.statuses:
+            return "accepted"
+        return max((s["status"] for s in self.statuses), key=STATUS_RANK.__getitem__)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "wamid": self.wamid,
+            "business": self.business,
+            "wa_id": self.wa_id,
+            "direction": self.direction,
+            "type": self.type,
+            "content": self.content,
+            "text": self.text,
+            "timestamp": self.timestamp,
+            "context_id": self.context_id,
+            "callback_data": self.callback_data,
+            "template": self.template,
+            "status": self.status,
+            "statuses": self.statuses,
+            "webhook": self.delivery.to_json(),
+            "read_by_business": self.read_by_business,
+        }
+
+
+@dataclass(frozen=True)
+class Media:
+    id: str
+    data: bytes
+    mime_type: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+class Threads:
+    """Messages by thread and by wamid, the last inbound time per thread, media, and listeners."""
+
+    def __init__(self) -> None:
+        self.by_wamid: dict[str, Entry] = {}
+        self.by_thread: dict[tuple[str, str], list[Entry]] = {}
+        self.last_inbound: dict[tuple[str, str], float] = {}
+        self.media: dict[str, Media] = {}
+        self.service_sent: dict[tuple[str, str], int] = {}
+        self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
+
+    def add(self, entry: Entry) -> None:
+        self.by_wamid[entry.wamid] = entry
+        self.by_thread.setdefault((entry.business, entry.wa_id), []).append(entry)
+        if entry.direction == "inbound" and entry.type != "system":
+            key = (entry.business, entry.wa_id)
+            self.last_inbound[key] = max(self.last_inbound.get(key, 0.0), entry.timestamp)
+        self.changed(entry)
+
+    def thread(self, wa_id: str, business: str | None = None) -> list[Entry]:
+        entries = [e for (b, w), items in self.by_thread.items() if w == wa_id and business in (None, b) for e in items]
+        return sorted(entries, key=lambda e: e.timestamp)
+
+    def window_open(self, business: str, wa_id: str, now: float) -> bool:
+        last = self.last_inbound.get((business, wa_id))
+        return last is not None and now - last <= WINDOW_SECONDS
+
+    def window_expires(self, business: str, wa_id: str) -> float | None:
+        last = self.last_inbound.get((business, wa_id))
+        return None if last is None else last + WINDOW_SECONDS
+
+    def add_status(self, entry: Entry, status: dict[str, Any]) -> None:
+        entry.statuses.append(status)
+        self.changed(entry)
+
+    def changed(self, entry: Entry) -> None:
+        if not self._listeners:
+            return
+        event = entry.to_json()
+        for queue in self._listeners:
+            queue.put_nowait(event)
+
+    def listen(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._listeners.add(queue)
+        return queue
+
+    def unlisten(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._listeners.discard(queue)
+
+    def clear(self) -> None:
+        self.by_wamid.clear()
+        self.by_thread.clear()
+        self.last_inbound.clear()
+        self.media.clear()
+        self.service_sent.clear()

@@ -1,0 +1,75 @@
+"""The 24-hour customer service window, at and around its boundary."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connectors.whatsapp.outbound import addressed, template_message, text_messages
+from connectors.whatsapp.window import WINDOW, WindowState, is_template, may_send, window_state
+
+LAST = 1_751_371_200
+DAY = 24 * 60 * 60
+
+
+def test_window_is_24_hours() -> None:
+    assert WINDOW.total_seconds() == DAY
+
+
+def test_never_written_is_closed() -> None:
+    assert window_state(None, LAST) == WindowState(open=False, expires_at=None, remaining_seconds=0.0)
+
+
+def test_just_after_the_guest_wrote() -> None:
+    state = window_state(LAST, LAST + 60)
+    assert state.open
+    assert state.expires_at == LAST + DAY
+    assert state.remaining_seconds == DAY - 60
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "is_open"),
+    [(DAY - 1, True), (DAY - 0.001, True), (DAY, True), (DAY + 0.001, False), (DAY + 1, False), (7 * DAY, False)],
+)
+def test_boundary(elapsed: float, is_open: bool) -> None:
+    state = window_state(LAST, LAST + elapsed)
+    assert state.open is is_open
+    assert state.expires_at == LAST + DAY
+    assert state.remaining_seconds == pytest.approx(max(DAY - elapsed, 0.0), abs=1e-3)
+
+
+def test_closed_window_has_no_time_left() -> None:
+    assert window_state(LAST, LAST + DAY + 1).remaining_seconds == 0.0
+
+
+def test_guest_clock_ahead_still_open() -> None:
+    """WhatsApp's timestamp may be a little ahead of the gateway's clock."""
+    state = window_state(LAST + 5, LAST)
+    assert state.open
+    assert state.remaining_seconds == DAY + 5
+
+
+@given(last=st.integers(min_value=0, max_value=2**40), elapsed=st.floats(min_value=-1e6, max_value=1e7))
+def test_open_exactly_when_within_24_hours(last: int, elapsed: float) -> None:
+    state = window_state(last, last + elapsed)
+    assert state.open is (last + elapsed <= last + DAY)
+    assert state.remaining_seconds >= 0.0
+
+
+def test_is_template() -> None:
+    assert is_template(template_message("booking_reminder", "es_ES", ["Lucía"]))
+    assert is_template(addressed(template_message("booking_reminder", "es_ES"), "34612345678"))
+    assert not is_template(text_messages("Hola")[0])
+    assert not is_template({})
+
+
+def test_templates_always_pass_other_messages_only_inside() -> None:
+    template = template_message("booking_reminder", "es_ES")
+    text = text_messages("Hola")[0]
+    inside, outside = window_state(LAST, LAST + 10), window_state(LAST, LAST + DAY + 10)
+    never = window_state(None, LAST)
+    assert may_send(template, inside)
+    assert may_send(template, outside)
+    assert may_send(template, never)
+    assert may_send(text, inside)
+    assert not may_send(text, outside)
+    assert not may_send(text, never)
