@@ -74,7 +74,8 @@ class GraphApiError(Exception):
     """An error reported by the Cloud API, keyed on `code` (and `details`), as Meta advises.
 
     `http_status` is None for errors that arrived by webhook; `subcode` is deprecated by Meta but still seen, so
-    it is kept for the logs; `fbtrace_id` is what Meta support asks for.
+    it is kept for the logs; `fbtrace_id` is what Meta support asks for; `retry_after` is the seconds a
+    `Retry-After` header asked the caller to wait, if any.
     """
 
     def __init__(
@@ -86,8 +87,10 @@ class GraphApiError(Exception):
         http_status: int | None = None,
         subcode: int | None = None,
         fbtrace_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.code = code
+        self.retry_after = retry_after
         self.title = title
         self.details = details
         self.http_status = http_status
@@ -233,7 +236,7 @@ def _status_phrase(status_code: int) -> str:
         return f"HTTP {status_code}"
 
 
-def error_from_response(status_code: int, body: Any) -> GraphApiError:
+def error_from_response(status_code: int, body: Any, retry_after: float | None = None) -> GraphApiError:
     """The exception for a failed Graph call, from its HTTP status and decoded JSON body.
 
     Never raises: a body that is not Meta's `{"error": {...}}` (an HTML error page from a proxy, None, a list)
@@ -253,6 +256,7 @@ def error_from_response(status_code: int, body: Any) -> GraphApiError:
         http_status=status_code,
         subcode=_as_int(error.get("error_subcode")),
         fbtrace_id=_as_str(error.get("fbtrace_id")),
+        retry_after=retry_after,
     )
 
 

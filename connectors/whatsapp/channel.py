@@ -1,0 +1,189 @@
+"""The Rasa channel: WhatsApp Cloud API webhooks in, Rasa responses out. Thin glue over `gateway`.
+
+Loaded from credentials.yml by its module path, `connectors.whatsapp.channel.WhatsAppInput`. The webhook
+path in order: raw bytes, size cap, signature, persist, 200, work; the bot is never awaited inside the
+request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+
+from .gateway import Gateway
+from .outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
+from .sender import Recipient, Sender
+from .settings import GatewaySettings, load_settings
+from .signatures import SIGNATURE_HEADER, is_valid_signature
+from .store import PendingDispatch
+
+log = logging.getLogger(__name__)
+CHANNEL_NAME = "whatsapp"
+
+
+class WhatsAppOutput(OutputChannel):
+    """Turns Rasa's responses into WhatsApp messages sent by the gateway's `Sender`.
+
+    `reply_to` is the guest message being answered: with `WHATSAPP_REPLY_CONTEXT=auto` the first message of
+    the answer quotes it when the guest has written again since, so the reply shows what it answers.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    def __init__(self, gateway: Gateway, reply_to: str | None = None) -> None:
+        self._gateway = gateway
+        self._reply_to = reply_to
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._send_all(recipient_id, text_messages(text))
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        options = [(str(b.get("title", "")), str(b.get("payload", b.get("title", "")))) for b in buttons]
+        try:
+            bodies = button_messages(text, options)
+        except ValueError as error:
+            log.error("buttons not sendable on WhatsApp (%s); sending their titles as text", error)
+            bodies = text_messages("\n".join([text, *(f"• {title}" for title, _ in options)]))
+        await self._send_all(recipient_id, bodies)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self._send_all(recipient_id, image_messages(image))
+
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
+        if isinstance(attachment, str):
+            await self._send_all(recipient_id, attachment_messages(attachment))
+        else:
+            await self.send_custom_json(recipient_id, attachment)
+
+    async def send_elements(self, recipient_id: str, elements: list[dict[str, Any]], **kwargs: Any) -> None:
+        for element in elements:
+            lines = [str(element.get(key)) for key in ("title", "subtitle") if element.get(key)]
+            buttons = element.get("buttons") or []
+            if buttons:
+                await self.send_text_with_buttons(recipient_id, "\n".join(lines) or "·", buttons)
+            elif lines:
+                await self.send_text_message(recipient_id, "\n".join(lines))
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        try:
+            body = custom_message(json_message)
+        except ValueError as error:
+            log.error("custom response is not a WhatsApp message object: %s", error)
+            return
+        await self._send_all(recipient_id, [body])
+
+    async def _send_all(self, recipient_id: str, bodies: list[dict[str, Any]]) -> None:
+        recipient = Recipient.parse(recipient_id)
+        sender = self._sender()
+        context = await self._context(recipient)
+        for body in bodies:
+            await sender.send(recipient, body, origin="bot", context_id=context)
+            context = None
+
+    async def _context(self, recipient: Recipient) -> str | None:
+        """The guest message to quote on this answer's first message, if any (then never again)."""
+        reply_to, self._reply_to = self._reply_to, None
+        mode = self._gateway.settings.reply_context
+        if reply_to is None or mode == "never":
+            return None
+        if mode == "always":
+            return reply_to
+        newer = await self._gateway.store.newer_inbound_exists(recipient.business_id, recipient.wa_id, reply_to)
+        return reply_to if newer else None
+
+    def _sender(self) -> Sender:
+        if self._gateway.sender is None:
+            raise RuntimeError("the WhatsApp gateway has not started: no server is running this channel")
+        return self._gateway.sender
+
+
+class WhatsAppInput(InputChannel):
+    """The WhatsApp Cloud API webhook, and the gateway behind it."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
+        return cls(load_settings(credentials))
+
+    def __init__(self, settings: GatewaySettings, clock: Callable[[], float] | None = None) -> None:
+        self.gateway = Gateway(settings, clock) if clock else Gateway(settings)
+
+    def get_output_channel(self) -> OutputChannel:
+        """The channel Rasa uses for `trigger_intent?output_channel=whatsapp` and other proactive sends."""
+        return WhatsAppOutput(self.gateway)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        gateway = self.gateway
+        webhook = Blueprint("whatsapp_webhook", __name__)
+
+        async def to_bot(item: PendingDispatch) -> None:
+            recipient = Recipient(item.business_id, item.wa_id)
+            await on_new_message(
+                UserMessage(
+                    text=item.text,
+                    output_channel=WhatsAppOutput(gateway, reply_to=item.wamid),
+                    sender_id=recipient.sender_id,
+                    input_channel=CHANNEL_NAME,
+                    message_id=item.wamid,
+                    metadata=item.meta,
+                )
+            )
+
+        @webhook.listener("before_server_start")
+        async def start(app: Any, _: Any) -> None:
+            await gateway.start(to_bot)
+
+        @webhook.listener("after_server_start")
+        async def recover(app: Any, _: Any) -> None:
+            if gateway.processor is not None:
+                gateway.processor.recover_in_background()
+
+        @webhook.listener("before_server_stop")
+        async def stop(app: Any, _: Any) -> None:
+            await gateway.stop()
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            token = request.args.get("hub.verify_token", "")
+            matches = hmac.compare_digest(token.encode(), gateway.settings.verify_token.encode())
+            if request.args.get("hub.mode") == "subscribe" and matches:
+                return text(request.args.get("hub.challenge", ""))
+            log.warning("webhook verification refused: wrong mode or verify token")
+            return text("verification failed: the verify token does not match WHATSAPP_VERIFY_TOKEN", status=403)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            if len(body) > gateway.settings.max_body_bytes:
+                return text("payload too large", status=413)
+            if not is_valid_signature(body, request.headers.get(SIGNATURE_HEADER), gateway.settings.app_secret):
+                log.warning("webhook refused: missing or wrong %s", SIGNATURE_HEADER)
+                return text("invalid signature", status=403)
+            inbox_id = await gateway.store.save_webhook(body, gateway.clock())
+            if gateway.processor is not None:
+                gateway.processor.submit(inbox_id)
+            return text("EVENT_RECEIVED")
+
+        return webhook

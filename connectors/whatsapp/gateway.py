@@ -1,0 +1,72 @@
+"""The gateway of one process: settings, store, Graph client, sender and inbox processor, started and
+stopped with the server.
+
+Kept apart from the Rasa glue so tests can run the whole webhook path on a plain Sanic app with an
+injected clock and a recorded bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from .graph import GraphClient
+from .processing import BotHandler, InboxProcessor
+from .sender import Sender
+from .settings import GatewaySettings
+from .store import GatewayStore
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    """Everything the webhook routes and the output channel share inside one process."""
+
+    def __init__(self, settings: GatewaySettings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.owner = f"{uuid.uuid4().hex[:12]}"
+        self.store = GatewayStore.from_url(settings.database_url)
+        self.graph: GraphClient | None = None
+        self.sender: Sender | None = None
+        self.processor: InboxProcessor | None = None
+
+    async def start(self, bot: BotHandler) -> None:
+        """Open the store (creating the schema) and the Graph client; the inbox is processed from here on."""
+        _ensure_sqlite_folder(self.settings.database_url)
+        await self.store.create_schema()
+        self.graph = GraphClient(self.settings)
+        self.sender = Sender(self.store, self.graph, self.clock)
+        self.processor = InboxProcessor(self.store, self.graph, self.settings, bot, self.clock, self.owner)
+        log.info(
+            "WhatsApp gateway %s ready: store %s, Graph API %s",
+            self.owner,
+            _redacted(self.settings.database_url),
+            self.settings.messages_url,
+        )
+
+    async def stop(self) -> None:
+        if self.processor is not None:
+            self.processor.cancel()
+        if self.graph is not None:
+            await self.graph.close()
+        await self.store.close()
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and url != f"{prefix}:memory:":
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _redacted(url: str) -> str:
+    """The database URL without its password, for the logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

@@ -1,0 +1,175 @@
+"""The webhook path of the real channel blueprint on a real Sanic server: verify, store, acknowledge, process."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.whatsapp.store import inbox, messages
+from tests.gateway_support import GatewayServer, RecordingBot
+from tests.support import APP_SECRET, VERIFY_TOKEN
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def signed(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+
+
+async def post(gateway: GatewayServer, payload: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    async with httpx.AsyncClient() as client:
+        return await client.post(
+            gateway.webhook_url, content=body, headers=headers if headers is not None else signed(body)
+        )
+
+
+async def test_verification_handshake(gateway: GatewayServer) -> None:
+    async with httpx.AsyncClient() as client:
+        ok = await client.get(
+            gateway.webhook_url,
+            params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"},
+        )
+        assert (ok.status_code, ok.text) == (200, "1158201444")
+        wrong = await client.get(
+            gateway.webhook_url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+        )
+        assert wrong.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-Hub-Signature-256": "sha256=" + "0" * 64}, signed(b"another body"), signed(b"x", "wrong-secret")],
+    ids=["missing", "zeros", "other body", "other secret"],
+)
+async def test_bad_signature_gets_403_and_nothing_is_stored(
+    gateway: GatewayServer, bot: RecordingBot, headers: dict[str, str]
+) -> None:
+    body = json.dumps(fixture("text")).encode()
+    response = await post(gateway, body, headers)
+    assert response.status_code == 403
+    await gateway.settle()
+    assert await gateway.count(inbox) == 0
+    assert await gateway.count(messages) == 0
+    assert bot.received == []
+
+
+async def test_a_text_message_reaches_the_bot_with_its_metadata(gateway: GatewayServer, bot: RecordingBot) -> None:
+    response = await post(gateway, fixture("text"))
+    assert (response.status_code, response.text) == (200, "EVENT_RECEIVED")
+    [message] = await bot.wait_for(1)
+    assert message.text == "¿A qué hora es el check-in?"
+    assert message.sender_id == "106540352242922:34612345678"
+    assert message.input_channel == "whatsapp"
+    assert message.message_id == "wamid.HBgLMzQ2MTIzNDU2NzgVAgASGBQzTXTQUFCQ0RFRjAxMjM0NTY3ODkwAA=="
+    assert message.metadata["wa_id"] == "34612345678"
+    assert message.metadata["profile_name"] == "Lucía"
+    assert message.metadata["phone_number_id"] == "106540352242922"
+    assert message.metadata["type"] == "text"
+    assert message.metadata["timestamp"] == 1751371200
+
+
+async def test_a_duplicate_delivery_is_processed_once(gateway: GatewayServer, bot: RecordingBot) -> None:
+    payload = fixture("text")
+    for _ in range(3):
+        assert (await post(gateway, payload)).status_code == 200
+    await gateway.settle()
+    assert len(bot.received) == 1
+    assert await gateway.count(inbox) == 3
+    assert await gateway.count(messages) == 1
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"', b"null", json.dumps({"object": "page"}).encode()])
+async def test_a_malformed_body_is_kept_acknowledged_and_harmless(
+    gateway: GatewayServer, bot: RecordingBot, body: bytes
+) -> None:
+    response = await post(gateway, body)
+    assert response.status_code == 200
+    await gateway.settle()
+    async with gateway.store.engine.connect() as connection:
+        import sqlalchemy as sa
+
+        [row] = (await connection.execute(sa.select(inbox))).all()
+    assert row.body == body
+    assert row.state in ("malformed", "done")
+    assert row.state == "malformed" or row.error
+    assert bot.received == []
+    assert (await post(gateway, fixture("text"))).status_code == 200
+    await bot.wait_for(1)
+
+
+async def test_an_unknown_type_reaches_the_bot_as_something_it_handles(
+    gateway: GatewayServer, bot: RecordingBot
+) -> None:
+    await post(gateway, fixture("unknown_type"))
+    [message] = await bot.wait_for(1)
+    assert message.text == "/unsupported_message"
+    assert message.metadata["type"] not in ("text", None)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("interactive_button_reply", "late_checkout"),
+        ("interactive_list_reply", '/choose_room{"room_type":"double"}'),
+        ("template_button", "CONFIRM_BOOKING"),
+        ("location", "/share_location"),
+        ("reaction", "/react"),
+        ("contacts", "/share_contact"),
+    ],
+)
+async def test_interactive_replies_give_rasa_the_payload_and_other_types_an_intent(
+    gateway: GatewayServer, bot: RecordingBot, name: str, text: str
+) -> None:
+    await post(gateway, fixture(name))
+    [message] = await bot.wait_for(1)
+    assert message.text == text
+
+
+async def test_a_batch_reaches_the_bot_in_whatsapp_order_per_conversation(
+    gateway: GatewayServer, bot: RecordingBot
+) -> None:
+    payload = fixture("text")
+    value = payload["entry"][0]["changes"][0]["value"]
+    original = value["messages"][0]
+    batch = []
+    for i, (wa_id, ts) in enumerate(
+        [("34611111111", 30), ("34611111111", 10), ("34622222222", 5), ("34611111111", 20)]
+    ):
+        item = copy.deepcopy(original)
+        item.update(
+            {"from": wa_id, "id": f"wamid.batch{i}", "timestamp": str(1751371200 + ts), "text": {"body": f"m{ts}"}}
+        )
+        batch.append(item)
+    value["messages"] = batch
+    value["contacts"] = [
+        {"profile": {"name": "A"}, "wa_id": "34611111111"},
+        {"profile": {"name": "B"}, "wa_id": "34622222222"},
+    ]
+    await post(gateway, payload)
+    await bot.wait_for(4)
+    first_guest = [m.text for m in bot.received if m.metadata["wa_id"] == "34611111111"]
+    assert first_guest == ["m10", "m20", "m30"]
+    assert {m.metadata["profile_name"] for m in bot.received} == {"A", "B"}
+
+
+async def test_statuses_never_go_back(gateway: GatewayServer) -> None:
+    payload = fixture("statuses")
+    response = await post(gateway, payload)
+    assert response.status_code == 200
+    await gateway.settle()
+    from connectors.whatsapp.store import statuses
+
+    assert await gateway.count(statuses) >= 1
