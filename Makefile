@@ -15,11 +15,26 @@ export WHATSAPP_ACCESS_TOKEN ?= sandbox-access-token
 export WHATSAPP_API_URL ?= http://localhost:8008
 export SANDBOX_PORT ?= 8008
 
-.PHONY: help install run test lint format bench lock clean
+# Where `rasa run` finds the action server and keeps its conversations (endpoints.yml reads these): the
+# Procfile's action server and a SQLite file under var/ by default.
+export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
+export TRACKER_STORE_DIALECT ?= sqlite
+export TRACKER_STORE_URL ?= sqlite:///$(CURDIR)/var/tracker.db
+
+# Nothing leaves the machine: no Rasa telemetry, and TensorFlow keeps its start-up chatter to itself.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+# The trained assistant: retrained when its domain, pipeline or training data change, never at run time.
+MODEL := models/hotel.tar.gz
+ASSISTANT := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+.PHONY: help install train run test lint format bench lock clean
 
 help:
 	@echo "make run    set up, then start every process (Ctrl-C stops them all)"
 	@echo "make test   set up, then run the whole test suite"
+	@echo "make train  train the assistant into $(MODEL) if its data changed"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  run the benchmarks and print their figures"
 
@@ -39,15 +54,26 @@ $(STAMP): $(REQUIREMENTS)
 	@touch $(STAMP)
 	@echo "==> $(VENV) is ready"
 
-run: $(STAMP)
+train: $(MODEL)
+
+# Rasa's training cache (.rasa/) makes a retrain after a small change faster than the first one.
+$(MODEL): $(STAMP) $(ASSISTANT)
+	@echo "==> Training the assistant (data changed)"
+	@$(BIN)/rasa train --fixed-model-name hotel --out models --quiet
+	@touch $(MODEL)
+
+run: $(STAMP) $(MODEL)
+	@mkdir -p var
 	@echo ""
 	@echo "  Guest phone (play a guest):  http://localhost:$(SANDBOX_PORT)/"
 	@echo "  Cloud API sandbox:           http://localhost:$(SANDBOX_PORT)/v23.0/<phone_number_id>/messages"
+	@echo "  Rasa server and channel:     http://localhost:5005"
+	@echo "  Action server:               http://localhost:5055"
 	@echo "  Ctrl-C stops everything."
 	@echo ""
 	@$(BIN)/honcho start -f Procfile
 
-test: $(STAMP)
+test: $(STAMP) $(MODEL)
 	@$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from . import sandbox_sends
+from . import assistant_nlu, bot_roundtrip, sandbox_sends, webhook_ack
 
 
 def main() -> None:
-    for benchmark in (sandbox_sends,):
+    for benchmark in (sandbox_sends, webhook_ack, bot_roundtrip, assistant_nlu):
         benchmark.main()
-        print()
+        print(flush=True)
 
 
 if __name__ == "__main__":

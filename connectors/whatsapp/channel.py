@@ -154,7 +154,7 @@ class WhatsAppInput(InputChannel):
         @webhook.listener("after_server_start")
         async def recover(app: Any, _: Any) -> None:
             if gateway.processor is not None:
-                gateway.processor.recover_in_background()
+                gateway.processor.start()
 
         @webhook.listener("before_server_stop")
         async def stop(app: Any, _: Any) -> None:
@@ -181,9 +181,9 @@ class WhatsAppInput(InputChannel):
             if not is_valid_signature(body, request.headers.get(SIGNATURE_HEADER), gateway.settings.app_secret):
                 log.warning("webhook refused: missing or wrong %s", SIGNATURE_HEADER)
                 return text("invalid signature", status=403)
-            inbox_id = await gateway.store.save_webhook(body, gateway.clock())
+            await gateway.intake.save(body)
             if gateway.processor is not None:
-                gateway.processor.submit(inbox_id)
+                gateway.processor.submit()
             return text("EVENT_RECEIVED")
 
         return webhook

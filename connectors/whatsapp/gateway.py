@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .graph import GraphClient
+from .intake import Intake
 from .processing import BotHandler, InboxProcessor
 from .sender import Sender
 from .settings import GatewaySettings
@@ -30,6 +31,7 @@ class Gateway:
         self.clock = clock
         self.owner = f"{uuid.uuid4().hex[:12]}"
         self.store = GatewayStore.from_url(settings.database_url)
+        self.intake = Intake(self.store, clock)
         self.graph: GraphClient | None = None
         self.sender: Sender | None = None
         self.processor: InboxProcessor | None = None

@@ -4,12 +4,13 @@ The order of work for one webhook: claim it in the inbox (once across processes)
 change and item, record guest messages (a WhatsApp message id is recorded once, by a unique index) and
 statuses (never downgrading one), mark the webhook done, then give each new guest message to the bot. A
 conversation's messages reach the bot one after another in WhatsApp's order; different conversations
-proceed in parallel. What a stopped process left half-done is picked up by `recover` at the next start.
+proceed in parallel. What a stopped process left half-done is picked up by the sweep of any live process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -21,7 +22,7 @@ from .settings import GatewaySettings
 from .store import GatewayStore, InboundRecord, PendingDispatch, StatusRecord
 
 log = logging.getLogger(__name__)
-MAX_CONCURRENT_WEBHOOKS = 32
+BATCH_SIZE = 200
 
 BotHandler = Callable[[PendingDispatch], Awaitable[None]]
 
@@ -47,7 +48,12 @@ class ConversationLocks:
 
 
 class InboxProcessor:
-    """Works through the inbox in the background of one gateway process."""
+    """Works through the inbox in the background of one gateway process.
+
+    One pump claims stored webhooks in batches (across processes, a webhook is claimed once) and records
+    what they carry in one transaction per batch; new guest messages then go to the bot, conversation by
+    conversation. A sweep every `sweep_seconds` picks up what a stopped process left.
+    """
 
     def __init__(
         self,
@@ -65,71 +71,82 @@ class InboxProcessor:
         self._clock = clock
         self._owner = owner
         self._locks = ConversationLocks()
-        self._slots = asyncio.Semaphore(MAX_CONCURRENT_WEBHOOKS)
+        self._batch_numbers = itertools.count()
+        self._one_batch_at_a_time = asyncio.Lock()
+        self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
 
-    def submit(self, inbox_id: int) -> None:
-        """Process a webhook that was just stored and acknowledged."""
-        if self._settings.process_inbox:
-            self._spawn(self.process(inbox_id))
+    def start(self) -> None:
+        """Start the pump and the sweep (which also recovers at once); a no-op for an ingest-only process."""
+        if self._settings.process_inbox and not self._loops:
+            loop = asyncio.get_running_loop()
+            self._loops = [loop.create_task(self._pump()), loop.create_task(self._sweep())]
 
-    def recover_in_background(self) -> None:
-        """Start `recover` without holding up the server's start."""
-        if self._settings.process_inbox:
-            self._spawn(self.recover())
+    def submit(self) -> None:
+        """A webhook was stored: wake the pump."""
+        self._wakeup.set()
+
+    async def _pump(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            try:
+                await self.process_pending()
+            except Exception:
+                log.exception("processing the inbox failed; the sweep will try again")
+
+    async def _sweep(self) -> None:
+        while True:
+            try:
+                await self.recover()
+            except Exception:
+                log.exception("inbox sweep failed; trying again in %ss", self._settings.sweep_seconds)
+            await asyncio.sleep(self._settings.sweep_seconds)
 
     async def recover(self) -> None:
-        """Process what a stopped process left: unprocessed webhooks, then messages never given to the bot."""
-        lease = self._settings.claim_lease_seconds
-        unfinished = await self._store.unfinished_webhooks(self._clock(), lease)
-        if unfinished:
-            log.info("recovering %d webhooks stored but not processed", len(unfinished))
-        for inbox_id in unfinished:
-            await self.process(inbox_id)
-        pending = await self._store.pending_dispatches(self._clock(), lease)
+        """Process what is left: unprocessed webhooks, then guest messages never given to the bot."""
+        await self.process_pending()
+        pending = await self._store.pending_dispatches(self._clock(), self._settings.claim_lease_seconds)
         if pending:
-            log.info("recovering %d guest messages never given to the bot", len(pending))
+            log.info("giving the bot %d guest messages it never got", len(pending))
         await self._dispatch_all(pending)
 
-    async def process(self, inbox_id: int) -> None:
-        async with self._slots:
-            raw = await self._store.claim_webhook(
-                inbox_id, self._owner, self._clock(), self._settings.claim_lease_seconds
-            )
-            if raw is None:
-                return
+    async def process_pending(self) -> None:
+        """Claim and process stored webhooks, a batch at a time, until none is left."""
+        while True:
+            async with self._one_batch_at_a_time:
+                token = f"{self._owner}:{next(self._batch_numbers)}"
+                rows = await self._store.claim_webhooks(
+                    token, self._clock(), self._settings.claim_lease_seconds, BATCH_SIZE
+                )
+                if not rows:
+                    return
+                new = await self._process(rows)
+            self._spawn(self._dispatch_all(new))
+
+    async def _process(self, rows: list[tuple[int, bytes]]) -> list[PendingDispatch]:
+        inbound: list[InboundRecord] = []
+        status_records: list[StatusRecord] = []
+        finished: list[tuple[int, str, str | None]] = []
+        for inbox_id, raw in rows:
             try:
                 payload = json.loads(raw)
             except ValueError as error:
                 log.error("webhook %d is not JSON (%s); kept in the inbox as malformed", inbox_id, error)
-                await self._store.finish_webhook(inbox_id, self._clock(), "malformed", str(error))
-                return
-            batch = parse_webhook(payload)
-            new = await self._record(batch)
-            problems = "; ".join(f"{u.path}: {u.reason}" for u in batch.unknown) or None
-            for unknown in batch.unknown:
-                log.warning("webhook %d: unused part %s (%s)", inbox_id, unknown.path, unknown.reason)
-            await self._store.finish_webhook(inbox_id, self._clock(), "done", problems)
-        await self._dispatch_all(new)
-
-    async def _record(self, batch: WebhookBatch) -> list[PendingDispatch]:
-        new: list[PendingDispatch] = []
-        for message in sorted(batch.messages, key=lambda m: m.timestamp):
-            if message.wa_id is None:
-                log.warning("message %s has no wa_id (username-only guest); not answerable yet", message.message_id)
+                finished.append((inbox_id, "malformed", str(error)))
                 continue
-            record = _inbound_record(message)
-            if await self._store.record_inbound(record, self._clock()):
-                new.append(_pending(record))
-            else:
-                log.info("message %s already recorded; duplicate delivery ignored", message.message_id)
-        for status in batch.statuses:
-            await self._store.apply_status(_status_record(status), self._clock())
-        for error in batch.errors:
-            log.error("webhook error for %s: %s %s", error.phone_number_id, error.error.code, error.error.title)
-        for update in batch.template_updates:
-            log.info("template %s (%s) is now %s", update.name, update.language, update.event)
-        return new
+            batch = parse_webhook(payload)
+            inbound.extend(_inbound_records(batch))
+            status_records.extend(_status_record(s) for s in batch.statuses)
+            _log_the_rest(inbox_id, batch)
+            problems = "; ".join(f"{u.path}: {u.reason}" for u in batch.unknown) or None
+            finished.append((inbox_id, "done", problems))
+        new = await self._store.record_batch(inbound, status_records, finished, self._clock())
+        duplicates = len(inbound) - len(new)
+        if duplicates:
+            log.info("%d guest messages were already recorded (redeliveries)", duplicates)
+        return [_pending(record) for record in new]
 
     async def _dispatch_all(self, pending: list[PendingDispatch]) -> None:
         """Conversations in parallel; within one, `_drain` keeps WhatsApp's order."""
@@ -140,7 +157,7 @@ class InboxProcessor:
         """Give the bot every waiting message of one conversation, oldest WhatsApp timestamp first.
 
         Reading the waiting messages from the store under the conversation's lock, rather than dispatching
-        the ones this webhook carried, keeps the order even when two webhooks of one guest race.
+        the ones this batch carried, keeps the order even when two webhooks of one guest race.
         """
         lease = self._settings.claim_lease_seconds
         for item in await self._store.pending_dispatches(self._clock(), lease, conversation=key):
@@ -175,13 +192,35 @@ class InboxProcessor:
             log.error("background processing failed", exc_info=task.exception())
 
     async def drain(self) -> None:
-        """Wait for the work under way (tests and shutdown use it)."""
+        """Process everything stored and wait for the bot's work under way (tests and benchmarks use it)."""
+        if self._settings.process_inbox:
+            await self.process_pending()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def cancel(self) -> None:
-        for task in self._tasks:
+        for task in [*self._loops, *self._tasks]:
             task.cancel()
+
+
+def _inbound_records(batch: WebhookBatch) -> list[InboundRecord]:
+    records = []
+    for message in sorted(batch.messages, key=lambda m: m.timestamp):
+        if message.wa_id is None:
+            log.warning("message %s has no wa_id (username-only guest); not answerable yet", message.message_id)
+            continue
+        records.append(_inbound_record(message))
+    return records
+
+
+def _log_the_rest(inbox_id: int, batch: WebhookBatch) -> None:
+    """What the gateway keeps only in the inbox and the logs: webhook errors, template news, unknown parts."""
+    for error in batch.errors:
+        log.error("webhook error for %s: %s %s", error.phone_number_id, error.error.code, error.error.title)
+    for update in batch.template_updates:
+        log.info("template %s (%s) is now %s", update.name, update.language, update.event)
+    for unknown in batch.unknown:
+        log.warning("webhook %d: unused part %s (%s)", inbox_id, unknown.path, unknown.reason)
 
 
 def _inbound_record(message: InboundMessage) -> InboundRecord:

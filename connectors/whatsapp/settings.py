@@ -36,6 +36,7 @@ class GatewaySettings:
     typing_indicator: bool = True
     process_inbox: bool = True
     claim_lease_seconds: float = 60.0
+    sweep_seconds: float = 30.0
     max_body_bytes: int = 3 * 1024 * 1024
     send_timeout_seconds: float = 10.0
     send_max_attempts: int = 5
@@ -59,6 +60,7 @@ SOURCES: dict[str, tuple[str | None, str]] = {
     "typing_indicator": (None, "WHATSAPP_TYPING_INDICATOR"),
     "process_inbox": (None, "GATEWAY_PROCESS_INBOX"),
     "claim_lease_seconds": (None, "GATEWAY_CLAIM_LEASE_SECONDS"),
+    "sweep_seconds": (None, "GATEWAY_SWEEP_SECONDS"),
     "max_body_bytes": (None, "GATEWAY_MAX_BODY_BYTES"),
     "send_timeout_seconds": (None, "WHATSAPP_SEND_TIMEOUT_SECONDS"),
     "send_max_attempts": (None, "WHATSAPP_SEND_MAX_ATTEMPTS"),

@@ -8,8 +8,10 @@ once) is a conditional UPDATE or a unique index, never process memory.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
 """Outbound statuses only move up this ladder: a late `delivered` never overwrites `read`; `failed` is final."""
@@ -155,6 +158,42 @@ class PendingDispatch:
     wa_timestamp: int
 
 
+class _Statements:
+    """The inserts with ON CONFLICT, built once per dialect so SQLAlchemy compiles each once."""
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        self.new_message = insert(messages).on_conflict_do_nothing()
+        self.new_status = insert(statuses).on_conflict_do_nothing()
+        outbound = (messages.c.direction == "outbound") & (messages.c.wamid == sa.bindparam("w"))
+        moves_up = outbound & (messages.c.status_rank < sa.bindparam("r"))
+        ladder = {"status": sa.bindparam("s"), "status_rank": sa.bindparam("r"), "status_at": sa.bindparam("t")}
+        self.raise_status = messages.update().where(moves_up).values(**ladder)
+        self.fail_message = (
+            messages.update()
+            .where(moves_up)
+            .values(
+                **ladder,
+                state="failed",
+                error_code=sa.bindparam("code"),
+                error_title=sa.bindparam("title"),
+                error_details=sa.bindparam("details"),
+            )
+        )
+        self.set_pricing = messages.update().where(outbound).values(pricing=sa.bindparam("p"))
+        upsert = insert(conversations)
+        current = conversations.c.last_inbound_at
+        later = sa.or_(current.is_(None), upsert.excluded.last_inbound_at > current)
+        self.conversation_upsert = upsert.on_conflict_do_update(
+            index_elements=["business_id", "wa_id"],
+            set_={
+                "last_inbound_at": sa.case((later, upsert.excluded.last_inbound_at), else_=current),
+                "profile_name": sa.func.coalesce(upsert.excluded.profile_name, conversations.c.profile_name),
+                "updated_at": upsert.excluded.updated_at,
+            },
+        )
+
+
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -162,7 +201,8 @@ def _dumps(value: Any) -> str | None:
 def engine_for(url: str) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # SQLAlchemy 1.4 opens a new SQLite connection (and thread) per transaction unless told to pool them.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, poolclass=AsyncAdaptedQueuePool, pool_size=4)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
@@ -181,13 +221,26 @@ class GatewayStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._statements = _Statements(engine.dialect.name)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. SQLite has one writer at a time: within a process, writers queue here
+        instead of meeting in SQLite's busy handler, which sleeps in steps of up to 100 ms."""
+        if self._sqlite_writer is None:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._sqlite_writer, self.engine.begin() as connection:
+            yield connection
 
     @classmethod
     def from_url(cls, url: str) -> GatewayStore:
         return cls(engine_for(url))
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             await connection.run_sync(metadata.create_all)
 
     async def close(self) -> None:
@@ -195,41 +248,65 @@ class GatewayStore:
 
     # --- the inbox -------------------------------------------------------------------------------------
 
-    async def save_webhook(self, body: bytes, now: float) -> int:
-        """Store a verified webhook before it is acknowledged; returns its inbox id."""
-        async with self.engine.begin() as connection:
-            result = await connection.execute(inbox.insert().values(received_at=now, body=body, state="pending"))
-            return int(result.inserted_primary_key[0])
+    async def save_webhooks(self, bodies: Sequence[bytes], now: float) -> None:
+        """Store verified webhooks, in one transaction, before they are acknowledged."""
+        async with self._transaction() as connection:
+            await connection.execute(
+                inbox.insert(), [{"received_at": now, "body": b, "state": "pending"} for b in bodies]
+            )
 
-    async def claim_webhook(self, inbox_id: int, owner: str, now: float, lease: float) -> bytes | None:
-        """Take a webhook for processing unless another process holds a live claim on it."""
+    async def claim_webhooks(self, token: str, now: float, lease: float, limit: int) -> list[tuple[int, bytes]]:
+        """Take up to `limit` webhooks to process, oldest first: pending ones, and those whose claim expired
+        (their process stopped). A webhook is claimed by one process only: the claim is a conditional UPDATE.
+        """
         claimable = sa.or_(
             inbox.c.state == "pending", sa.and_(inbox.c.state == "processing", inbox.c.claimed_at < now - lease)
         )
-        async with self.engine.begin() as connection:
-            result = await connection.execute(
-                inbox.update()
-                .where(inbox.c.id == inbox_id, claimable)
-                .values(state="processing", claimed_by=owner, claimed_at=now)
-            )
-            if result.rowcount != 1:
-                return None
-            return (await connection.execute(sa.select(inbox.c.body).where(inbox.c.id == inbox_id))).scalar_one()
-
-    async def finish_webhook(self, inbox_id: int, now: float, state: str = "done", error: str | None = None) -> None:
-        async with self.engine.begin() as connection:
+        candidates = (
+            sa.select(inbox.c.id).where(claimable).order_by(inbox.c.id).limit(limit).with_for_update(skip_locked=True)
+        )
+        async with self._transaction() as connection:
             await connection.execute(
-                inbox.update().where(inbox.c.id == inbox_id).values(state=state, processed_at=now, error=error)
+                inbox.update()
+                .where(inbox.c.id.in_(candidates.scalar_subquery()), claimable)
+                .values(state="processing", claimed_by=token, claimed_at=now)
+                .execution_options(synchronize_session=False)
             )
-
-    async def unfinished_webhooks(self, now: float, lease: float) -> list[int]:
-        """Webhooks stored but not processed: pending, or claimed by a process that stopped."""
-        stale = sa.and_(inbox.c.state == "processing", inbox.c.claimed_at < now - lease)
-        async with self.engine.connect() as connection:
             rows = await connection.execute(
-                sa.select(inbox.c.id).where(sa.or_(inbox.c.state == "pending", stale)).order_by(inbox.c.id)
+                sa.select(inbox.c.id, inbox.c.body)
+                .where(inbox.c.claimed_by == token, inbox.c.state == "processing")
+                .order_by(inbox.c.id)
             )
-            return [row.id for row in rows]
+            return [(row.id, row.body) for row in rows]
+
+    async def record_batch(
+        self,
+        inbound: Sequence[InboundRecord],
+        status_records: Sequence[StatusRecord],
+        finished: Sequence[tuple[int, str, str | None]],
+        now: float,
+    ) -> list[InboundRecord]:
+        """Record what a batch of webhooks carried and mark them processed, in one transaction of a few
+        statements whatever the batch's size.
+
+        Returns the guest messages new to the store. A WhatsApp message id already there (a redelivery) is
+        skipped; one that another process records at the same instant is skipped by the unique index but
+        may still be returned, which is harmless: the bot gets a message only through `claim_dispatch`.
+        """
+        async with self._transaction() as connection:
+            new = await self._insert_inbound(connection, inbound, now)
+            await self._insert_statuses(connection, status_records, now)
+            clean = [inbox_id for inbox_id, state, error in finished if state == "done" and error is None]
+            if clean:
+                await connection.execute(
+                    inbox.update().where(inbox.c.id.in_(clean)).values(state="done", processed_at=now, error=None)
+                )
+            for inbox_id, state, error in finished:
+                if inbox_id not in clean:
+                    await connection.execute(
+                        inbox.update().where(inbox.c.id == inbox_id).values(state=state, processed_at=now, error=error)
+                    )
+        return new
 
     async def inbox_counts(self) -> dict[str, int]:
         async with self.engine.connect() as connection:
@@ -238,57 +315,57 @@ class GatewayStore:
 
     # --- guest messages ----------------------------------------------------------------------------------
 
-    async def record_inbound(self, record: InboundRecord, now: float) -> bool:
-        """Record a guest message and move the conversation's window; False if it was already recorded."""
-        async with self.engine.begin() as connection:
-            insert = self._insert(messages).values(
-                direction="inbound",
-                business_id=record.business_id,
-                wa_id=record.wa_id,
-                wamid=record.wamid,
-                type=record.type,
-                text=record.text,
-                body=_dumps(record.body),
-                meta=_dumps(record.meta),
-                wa_timestamp=record.wa_timestamp,
-                created_at=now,
-                state="received",
-                status_rank=0,
-                origin="guest",
-            )
-            result = await connection.execute(insert.on_conflict_do_nothing())
-            if result.rowcount != 1:
-                return False
-            await connection.execute(self._conversation_upsert(record, now))
-        return True
-
-    def _insert(self, table: sa.Table) -> Any:
-        """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        return insert(table)
-
-    def _conversation_upsert(self, record: InboundRecord, now: float) -> Any:
-        """Create the conversation or move its window forward; an older message never moves it back."""
-        insert = self._insert(conversations).values(
-            business_id=record.business_id,
-            wa_id=record.wa_id,
-            profile_name=record.profile_name,
-            last_inbound_at=record.wa_timestamp,
-            updated_at=now,
+    async def _insert_inbound(
+        self, connection: AsyncConnection, inbound: Sequence[InboundRecord], now: float
+    ) -> list[InboundRecord]:
+        if not inbound:
+            return []
+        known = set(
+            (
+                await connection.execute(
+                    sa.select(messages.c.wamid).where(
+                        messages.c.direction == "inbound", messages.c.wamid.in_({r.wamid for r in inbound})
+                    )
+                )
+            ).scalars()
         )
-        current = conversations.c.last_inbound_at
-        latest = sa.case(
-            (sa.or_(current.is_(None), insert.excluded.last_inbound_at > current), insert.excluded.last_inbound_at),
-            else_=current,
-        )
-        return insert.on_conflict_do_update(
-            index_elements=["business_id", "wa_id"],
-            set_={
-                "last_inbound_at": latest,
-                "profile_name": sa.func.coalesce(insert.excluded.profile_name, conversations.c.profile_name),
-                "updated_at": insert.excluded.updated_at,
-            },
-        )
+        fresh: dict[str, InboundRecord] = {}
+        for record in inbound:
+            if record.wamid not in known:
+                fresh.setdefault(record.wamid, record)
+        if not fresh:
+            return []
+        rows = [
+            {
+                "direction": "inbound",
+                "business_id": r.business_id,
+                "wa_id": r.wa_id,
+                "wamid": r.wamid,
+                "type": r.type,
+                "text": r.text,
+                "body": _dumps(r.body),
+                "meta": _dumps(r.meta),
+                "wa_timestamp": r.wa_timestamp,
+                "created_at": now,
+                "state": "received",
+                "status_rank": 0,
+                "origin": "guest",
+            }
+            for r in fresh.values()
+        ]
+        await connection.execute(self._statements.new_message, rows)
+        conversation_rows = [
+            {
+                "business_id": r.business_id,
+                "wa_id": r.wa_id,
+                "profile_name": r.profile_name,
+                "last_inbound_at": r.wa_timestamp,
+                "updated_at": now,
+            }
+            for r in fresh.values()
+        ]
+        await connection.execute(self._statements.conversation_upsert, conversation_rows)
+        return list(fresh.values())
 
     async def claim_dispatch(self, wamid: str, now: float, lease: float) -> bool:
         """Take a recorded guest message for the bot, once across processes (again only past the lease)."""
@@ -296,7 +373,7 @@ class GatewayStore:
             messages.c.state == "received",
             sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease),
         )
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             result = await connection.execute(
                 messages.update()
                 .where(messages.c.direction == "inbound", messages.c.wamid == wamid, claimable)
@@ -305,7 +382,7 @@ class GatewayStore:
             return result.rowcount == 1
 
     async def finish_dispatch(self, wamid: str) -> None:
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             await connection.execute(
                 messages.update()
                 .where(messages.c.direction == "inbound", messages.c.wamid == wamid)
@@ -338,11 +415,17 @@ class GatewayStore:
             return (await connection.execute(sa.select(conversations.c.last_inbound_at).where(key))).scalar()
 
     async def newer_inbound_exists(self, business_id: str, wa_id: str, wamid: str) -> bool:
-        """Has the guest written again since `wamid`? Then a reply should quote the message it answers."""
+        """Has the guest written again since `wamid`? Then a reply should quote the message it answers.
+
+        Compared by WhatsApp's timestamps (seconds), not by arrival: webhooks may arrive out of order, and a
+        message in the same second counts as newer, since quoting then does no harm.
+        """
         async with self.engine.connect() as connection:
             anchor = (
                 await connection.execute(
-                    sa.select(messages.c.id).where(messages.c.direction == "inbound", messages.c.wamid == wamid)
+                    sa.select(messages.c.wa_timestamp).where(
+                        messages.c.direction == "inbound", messages.c.wamid == wamid
+                    )
                 )
             ).scalar()
             if anchor is None:
@@ -351,7 +434,8 @@ class GatewayStore:
                 messages.c.direction == "inbound",
                 messages.c.business_id == business_id,
                 messages.c.wa_id == wa_id,
-                messages.c.id > anchor,
+                messages.c.wamid != wamid,
+                messages.c.wa_timestamp >= anchor,
             )
             return (await connection.execute(newer.limit(1))).first() is not None
 
@@ -359,7 +443,7 @@ class GatewayStore:
 
     async def record_outbound(self, record: OutboundRecord, now: float) -> int:
         """Record a send's outcome; statuses that raced ahead of the send's answer are applied at once."""
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             result = await connection.execute(
                 messages.insert().values(
                     direction="outbound",
@@ -382,46 +466,56 @@ class GatewayStore:
             message_id = int(result.inserted_primary_key[0])
             if record.wamid:
                 early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == record.wamid))
-                for row in early:
-                    await self._raise_status(connection, _status_from_row(row))
+                await self._raise_statuses(connection, [_status_from_row(row) for row in early])
             return message_id
 
-    async def apply_status(self, record: StatusRecord, now: float) -> bool:
-        """Keep a status (once per wamid and status) and move its message up the ladder; False if a duplicate."""
-        async with self.engine.begin() as connection:
-            insert = self._insert(statuses).values(
-                wamid=record.wamid,
-                status=record.status,
-                wa_timestamp=record.wa_timestamp,
-                recipient_id=record.recipient_id,
-                error_code=record.error_code,
-                error_title=record.error_title,
-                error_details=record.error_details,
-                pricing=_dumps(record.pricing),
-                conversation=_dumps(record.conversation),
-                callback_data=record.callback_data,
-                received_at=now,
-            )
-            result = await connection.execute(insert.on_conflict_do_nothing())
-            if result.rowcount != 1:
-                return False
-            await self._raise_status(connection, record)
-        return True
+    async def _insert_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord], now: float) -> None:
+        """Keep each status once per (wamid, status) and move its message up the ladder."""
+        if not records:
+            return
+        rows = [
+            {
+                "wamid": r.wamid,
+                "status": r.status,
+                "wa_timestamp": r.wa_timestamp,
+                "recipient_id": r.recipient_id,
+                "error_code": r.error_code,
+                "error_title": r.error_title,
+                "error_details": r.error_details,
+                "pricing": _dumps(r.pricing),
+                "conversation": _dumps(r.conversation),
+                "callback_data": r.callback_data,
+                "received_at": now,
+            }
+            for r in records
+        ]
+        await connection.execute(self._statements.new_status, rows)
+        await self._raise_statuses(connection, records)
 
-    async def _raise_status(self, connection: AsyncConnection, record: StatusRecord) -> None:
-        rank = STATUS_RANK.get(record.status, 0)
-        target = (messages.c.direction == "outbound") & (messages.c.wamid == record.wamid)
-        values: dict[str, Any] = {"status": record.status, "status_rank": rank, "status_at": record.wa_timestamp}
-        if record.status == "failed":
-            values.update(
-                state="failed",
-                error_code=record.error_code,
-                error_title=record.error_title,
-                error_details=record.error_details,
-            )
-        await connection.execute(messages.update().where(target, messages.c.status_rank < rank).values(**values))
-        if record.pricing is not None:
-            await connection.execute(messages.update().where(target).values(pricing=_dumps(record.pricing)))
+    async def _raise_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord]) -> None:
+        """Move messages up the status ladder. Applying a status twice changes nothing, so redeliveries
+        need no special case."""
+        moves = [
+            {
+                "w": r.wamid,
+                "s": r.status,
+                "r": STATUS_RANK.get(r.status, 0),
+                "t": r.wa_timestamp,
+                "code": r.error_code,
+                "title": r.error_title,
+                "details": r.error_details,
+            }
+            for r in records
+        ]
+        plain = [m for m in moves if m["s"] != "failed"]
+        failed = [m for m in moves if m["s"] == "failed"]
+        if plain:
+            await connection.execute(self._statements.raise_status, plain)
+        if failed:
+            await connection.execute(self._statements.fail_message, failed)
+        prices = [{"w": r.wamid, "p": _dumps(r.pricing)} for r in records if r.pricing is not None]
+        if prices:
+            await connection.execute(self._statements.set_pricing, prices)
 
     async def thread(self, business_id: str, wa_id: str) -> list[dict[str, Any]]:
         """Every message of a conversation, oldest first, as plain rows (for the API and the tests)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +175,48 @@ async def test_statuses_never_go_back(gateway: GatewayServer) -> None:
     from connectors.whatsapp.store import statuses
 
     assert await gateway.count(statuses) >= 1
+
+
+async def test_duplicates_are_recognised_across_processes_and_restarts(
+    gateway: GatewayServer, bot: RecordingBot
+) -> None:
+    """A second gateway on the same database (another replica, or this one restarted) never redoes a message."""
+    other_bot = RecordingBot()
+    other = GatewayServer(gateway.settings, other_bot, gateway.clock)
+    await other.start()
+    try:
+        payload = fixture("text")
+        await asyncio.gather(post(gateway, payload), post(other, payload), post(gateway, payload), post(other, payload))
+        await gateway.settle()
+        await other.settle()
+    finally:
+        await other.stop()
+    assert len(bot.received) + len(other_bot.received) == 1
+
+    restarted_bot = RecordingBot()
+    restarted = GatewayServer(gateway.settings, restarted_bot, gateway.clock)
+    await restarted.start()
+    try:
+        await post(restarted, fixture("text"))
+        await restarted.settle()
+    finally:
+        await restarted.stop()
+    assert restarted_bot.received == []
+
+
+async def test_webhooks_left_unprocessed_are_processed_by_a_live_replica(
+    gateway: GatewayServer, bot: RecordingBot
+) -> None:
+    """An ingest-only replica stores and acknowledges; the processing replica's sweep answers the messages."""
+    ingest_only = GatewayServer(replace(gateway.settings, process_inbox=False), RecordingBot(), gateway.clock)
+    await ingest_only.start()
+    try:
+        assert (await post(ingest_only, fixture("text"))).status_code == 200
+        await ingest_only.settle()
+        assert ingest_only.bot.received == []
+    finally:
+        await ingest_only.stop()
+    processor = gateway.channel.gateway.processor
+    assert processor is not None
+    await processor.recover()
+    assert [m.text for m in bot.received] == ["¿A qué hora es el check-in?"]

@@ -1,0 +1,58 @@
+"""What the WhatsApp channel tells the actions about the guest, read from the user message's metadata.
+
+The channel (`connectors.whatsapp.inbound.rasa_metadata`) stores who wrote to which hotel number with every user
+message; Rasa hands it to the actions as `tracker.latest_message["metadata"]`. Everything here is pure so that
+it is tested without a tracker, and tolerant: a message typed in `rasa shell` has no metadata at all.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+MAX_NAME_LENGTH: Final = 40
+"""A WhatsApp profile name is whatever the guest typed in their settings; a greeting uses at most this much."""
+
+
+def _text_or_none(value: Any) -> str | None:
+    """`value` when it is a non-blank string: metadata comes from JSON, so anything may be missing or odd."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True)
+class Guest:
+    """The guest and the hotel number they wrote to, as far as the channel knows them."""
+
+    wa_id: str | None
+    phone_number_id: str | None
+    profile_name: str | None
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any] | None) -> Guest:
+        metadata = metadata if isinstance(metadata, Mapping) else {}
+        return cls(
+            wa_id=_text_or_none(metadata.get("wa_id")),
+            phone_number_id=_text_or_none(metadata.get("phone_number_id")),
+            profile_name=_text_or_none(metadata.get("profile_name")),
+        )
+
+    @property
+    def first_name(self) -> str | None:
+        """The first word of the profile name, without control or format characters, for a friendly greeting;
+        None when there is nothing printable to greet."""
+        if not self.profile_name:
+            return None
+        printable = "".join(c for c in self.profile_name if unicodedata.category(c)[0] != "C")
+        words = printable.split()
+        return words[0][:MAX_NAME_LENGTH] if words else None
+
+
+def typed_text(text: str | None) -> str:
+    """The words the guest typed in a user message's text, or "" for an intent the channel triggered.
+
+    The channel sends non-text messages (a location, a photo, a reaction) and our own buttons as `/intent`
+    texts, and strips the leading "/" from what guests type, so a text starting with "/" carries no language.
+    """
+    return "" if not text or text.startswith("/") else text

@@ -1,0 +1,96 @@
+"""The time from a guest's message to the bot's answer: through the WhatsApp channel (signed webhook in,
+the answer's send reaching the sandbox) beside Rasa's own REST channel answering the same message with the
+same model, action server and tracker store, in the same run. Target: the channel adds at most 5 %.
+
+Both paths are timed on this machine's clock: the WhatsApp path from the sandbox sending the signed webhook
+to the sandbox accepting the bot's send (both its own timestamps); the REST path is one request. The two
+alternate message by message so that noise falls on both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.processes import require_model, start_action_server, start_rasa
+from tests.support import MIRADOR, SandboxProcess
+
+MESSAGES = 40
+WARM_UP = 5
+TEXT = "hola buenas"
+
+
+async def whatsapp_once(client: httpx.AsyncClient, sandbox: str, i: int) -> float:
+    """Seconds from the sandbox sending the guest's signed webhook to it accepting the bot's first send,
+    both stamped by the sandbox on this machine's clock."""
+    wa_id = f"3469{i:07d}"
+    sent = await client.post(f"{sandbox}/sandbox/guests/{wa_id}/messages", json={"to": MIRADOR, "text": TEXT})
+    wamid = sent.json()["wamid"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        thread = (await client.get(f"{sandbox}/sandbox/guests/{wa_id}/messages")).json()["messages"]
+        asked = next(e["timestamp"] for e in thread if e["wamid"] == wamid)
+        answers = [e["timestamp"] for e in thread if e["direction"] == "outbound"]
+        if answers:
+            return min(answers) - asked
+        await asyncio.sleep(0.005)
+    raise RuntimeError(f"no answer for guest {wa_id} within 30 s")
+
+
+async def rest_once(client: httpx.AsyncClient, rasa: str, i: int) -> float:
+    started = time.time()
+    response = await client.post(f"{rasa}/webhooks/rest/webhook", json={"sender": f"rest{i}", "message": TEXT})
+    answers = response.json()
+    if not answers:
+        raise RuntimeError("the REST channel gave no answer")
+    return time.time() - started
+
+
+def _line(label: str, seconds: list[float]) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))]
+    return f"  {label:<34} p50 {statistics.median(ms):7.1f} ms   p99 {p99:7.1f} ms   ({len(ms)} messages)"
+
+
+async def measure(rasa: str, sandbox: str) -> tuple[list[float], list[float]]:
+    whatsapp: list[float] = []
+    rest: list[float] = []
+    async with httpx.AsyncClient(timeout=60) as client:
+        for i in range(WARM_UP + MESSAGES):
+            w = await whatsapp_once(client, sandbox, i)
+            r = await rest_once(client, rasa, i)
+            if i >= WARM_UP:
+                whatsapp.append(w)
+                rest.append(r)
+    return whatsapp, rest
+
+
+def main() -> None:
+    require_model()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        sandbox = SandboxProcess("http://127.0.0.1:9/unused", folder / "sandbox.log", SANDBOX_STATUS_DELAY_MS="1000")
+        actions, actions_url = start_action_server(folder)
+        rasa = None
+        try:
+            rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url)
+            httpx.patch(
+                f"{sandbox.url}/sandbox/settings", json={"webhook_url": f"{rasa_url}/webhooks/whatsapp/webhook"}
+            )
+            whatsapp, rest = asyncio.run(measure(rasa_url, sandbox.url))
+        finally:
+            if rasa is not None:
+                rasa.stop()
+            actions.stop()
+            sandbox.stop()
+    print(f"Guest message to bot answer: '{TEXT}', same model, actions and tracker store")
+    print(_line("Rasa REST channel (baseline)", rest))
+    print(_line("WhatsApp channel", whatsapp))
+    overhead = statistics.median(whatsapp) / statistics.median(rest) - 1
+    verdict = "within" if overhead <= 0.05 else "ABOVE"
+    print(f"  the WhatsApp channel adds {overhead:+.1%} at the median ({verdict} the 5 % target)")

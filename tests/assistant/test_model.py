@@ -1,0 +1,154 @@
+"""The trained assistant (`make train` writes models/hotel.tar.gz) on messages it never saw in training, and a
+whole conversation through Rasa and the real action server, as the WhatsApp channel will drive them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "hotel.tar.gz"
+RASA = Path(sys.executable).parent / "rasa"
+
+pytestmark = [
+    pytest.mark.skipif(not MODEL.exists(), reason="no trained model in models/: run `make train` (make test does)"),
+    pytest.mark.filterwarnings("ignore:Slot auto-fill has been removed:UserWarning"),
+]
+
+UNSEEN = [
+    ("holaaa buenos días!", "greet"),
+    ("hello hello", "greet"),
+    ("adiós, buen día", "goodbye"),
+    ("ok bye then", "goodbye"),
+    ("muchas gracias por todo", "thank"),
+    ("thanks so much!", "thank"),
+    ("sí, claro", "affirm"),
+    ("yes, that's it", "affirm"),
+    ("no, no hace falta", "deny"),
+    ("no thanks, that's all", "deny"),
+    ("oye, eres un robot o una persona?", "bot_challenge"),
+    ("am i chatting with a bot?", "bot_challenge"),
+    ("quiero que me atienda una persona de recepción", "request_human"),
+    ("can i talk to someone at the front desk please", "request_human"),
+    ("me confirmas las fechas de la reserva?", "ask_reservation"),
+    ("which dates is my booking for?", "ask_reservation"),
+    ("a que hora puedo hacer el checkin?", "ask_checkin_time"),
+    ("what time can we check in tomorrow?", "ask_checkin_time"),
+    ("hasta qué hora es el checkout?", "ask_checkout_time"),
+    ("what time do i need to check out", "ask_checkout_time"),
+    ("tengo algo pendiente por pagar de la reserva?", "ask_payment_status"),
+    ("is my booking fully paid?", "ask_payment_status"),
+    ("me pasas el link para pagar?", "ask_payment_link"),
+    ("could you send me the link to pay online?", "ask_payment_link"),
+    ("cual es la direccion exacta?", "ask_address"),
+    ("what is the address of the hotel?", "ask_address"),
+    ("me das la contraseña del wifi?", "ask_wifi"),
+    ("what is the password for the wifi", "ask_wifi"),
+    ("el hotel tiene parking?", "ask_parking"),
+    ("is there somewhere to park the car?", "ask_parking"),
+    ("el desayuno a qué hora es?", "ask_breakfast"),
+    ("what time does breakfast finish?", "ask_breakfast"),
+    ("se puede cancelar gratis?", "ask_cancellation_policy"),
+    ("what happens if i cancel my booking?", "ask_cancellation_policy"),
+    ("mi localizador es CAL-2B6N4R", "provide_booking_code"),
+    ("booking code: MDP-8H3L9X", "provide_booking_code"),
+]
+
+
+@pytest.fixture(scope="module")
+def action_server() -> Iterator[str]:
+    """The action server as `make run` starts it, on a free port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(RASA), "run", "actions", "--port", str(port), "--actions", "actions"],
+        cwd=ROOT,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the action server did not start")
+    yield f"{url}/webhook"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def agent(action_server: str) -> Any:
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    return Agent.load(MODEL, action_endpoint=EndpointConfig(action_server))
+
+
+async def test_unseen_messages_get_their_intent(agent: Any) -> None:
+    wrong = {}
+    for text, intent in UNSEEN:
+        parsed = await agent.parse_message(text)
+        if parsed["intent"]["name"] != intent:
+            wrong[text] = (parsed["intent"]["name"], round(parsed["intent"]["confidence"], 2), intent)
+    assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("mi código es MDP-4F7K2Q", "MDP-4F7K2Q"), ("cal-2b6n4r", "cal-2b6n4r"), ("ref XYZ-12AB34 thanks", "XYZ-12AB34")],
+)
+async def test_the_booking_code_is_extracted(agent: Any, text: str, code: str) -> None:
+    parsed = await agent.parse_message(text)
+    assert [(e["entity"], e["value"]) for e in parsed["entities"]] == [("booking_code", code)]
+
+
+async def say(agent: Any, sender: str, text: str, **metadata: Any) -> list[str]:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    channel = CollectingOutputChannel()
+    await agent.handle_message(UserMessage(text, channel, sender, metadata=metadata))
+    return [message["text"] for message in channel.messages]
+
+
+async def test_a_conversation_follows_the_guests_language_and_name(agent: Any) -> None:
+    lucia = {"wa_id": "34612345678", "phone_number_id": "1000000001", "profile_name": "Lucía Fernández"}
+    sender = "1000000001:34612345678"
+    [greeting] = await say(agent, sender, "hola buenas", **lucia)
+    assert greeting.startswith("¡Hola, Lucía!")
+    assert await say(agent, sender, "cuál es la clave del wifi?", **lucia) == [
+        "Gracias, lo consulto y te respondo enseguida. 🙂"
+    ]
+    assert await say(agent, sender, "what time is breakfast?", **lucia) == [
+        "Thanks, I'll check that for you and get back to you shortly. 🙂"
+    ]
+    [location] = await say(agent, sender, "/share_location", **lucia)  # still English: no words in a location
+    assert location.startswith("Thanks for sharing your location")
+    [handoff] = await say(agent, sender, "quiero hablar con una persona", **lucia)
+    assert handoff == "De acuerdo, una persona de recepción te responderá por aquí en breve."
+
+
+async def test_a_first_message_without_words_is_answered_in_the_language_of_the_number(agent: Any) -> None:
+    oliver = {"wa_id": "447700900123", "phone_number_id": "1000000001", "profile_name": None}
+    [answer] = await say(agent, "1000000001:447700900123", "/send_media", **oliver)
+    assert answer.startswith("Thanks, I've received it.")
+
+
+async def test_gibberish_asks_to_rephrase(agent: Any) -> None:
+    [answer] = await say(agent, "1000000002:34600000001", "qwzx plkj vbnm", wa_id="34600000001")
+    assert answer.startswith("Perdona, no te he entendido.")

@@ -1,0 +1,129 @@
+"""End to end on loopback: the sandbox plays the guest, the real Rasa server with the WhatsApp channel and
+the trained assistant answers, the action server runs the actions, and statuses come back to the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from connectors.whatsapp.store import GatewayStore, messages
+from tests.processes import ServerProcess, require_model, start_action_server, start_rasa
+from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="module")
+def action_server(folder: Path) -> Iterator[str]:
+    require_model()
+    process, url = start_action_server(folder)
+    yield url
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def rasa(folder: Path, action_server: str, sandbox_process: SandboxProcess) -> Iterator[str]:
+    process, url = start_rasa(folder, sandbox_process.url, action_server)
+    yield url
+    process.stop()
+
+
+@pytest.fixture
+async def guest(sandbox: SandboxClient, rasa: str) -> SandboxClient:
+    """The sandbox, delivering its webhooks to the Rasa server."""
+    await sandbox.configure(webhook_url=f"{rasa}/webhooks/whatsapp/webhook")
+    return sandbox
+
+
+async def bot_replies(sandbox: SandboxClient, wa_id: str, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """The hotel's messages in the guest's thread, once there are `count` of them (read by the guest)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        replies = [e for e in await sandbox.thread(wa_id, MIRADOR) if e["direction"] == "outbound"]
+        if len(replies) >= count and all(r["status"] == "read" for r in replies):
+            return replies
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"expected {count} read replies, thread is {replies}")
+        await asyncio.sleep(0.2)
+
+
+async def store_rows(folder: Path, wa_id: str) -> list[dict[str, Any]]:
+    store = GatewayStore.from_url(f"sqlite+aiosqlite:///{folder / 'gateway.db'}")
+    try:
+        return await store.thread(MIRADOR, wa_id)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "text", "expected"),
+    [(LUCIA, "hola buenas", "¡Hola"), (OLIVER, "hi there", "Hello")],
+)
+async def test_a_guest_is_answered_by_the_trained_bot_in_their_language(
+    guest: SandboxClient, folder: Path, wa_id: str, text: str, expected: str
+) -> None:
+    wamid = await guest.guest_says(wa_id, text)
+    [reply] = await bot_replies(guest, wa_id, 1)
+    assert reply["content"]["body"].startswith(expected)
+    assert [s["status"] for s in reply["statuses"]] == ["sent", "delivered", "read"]
+    inbound = await guest.wait_for_entry(wa_id, wamid, lambda e: e["read_by_business"])
+    assert inbound["webhook"]["acknowledged"]
+
+    async def recorded() -> list[dict[str, Any]]:
+        rows = await store_rows(folder, wa_id)
+        return [r for r in rows if r["direction"] == "outbound" and r["status"] == "read"]
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while not (outbound := await recorded()):
+        assert asyncio.get_running_loop().time() < deadline, "the read status never reached the store"
+        await asyncio.sleep(0.2)
+    assert outbound[0]["wamid"] == reply["wamid"]
+    statuses = [r for r in await store_rows(folder, wa_id) if r["direction"] == "inbound"]
+    assert statuses[0]["state"] == "handled"
+
+
+async def test_a_killed_gateway_answers_every_stored_message_once_after_restart(
+    sandbox: SandboxClient, sandbox_process: SandboxProcess, action_server: str, tmp_path: Path
+) -> None:
+    """SIGKILL after the webhooks were acknowledged and stored, before any was processed."""
+    ingest_only, url = start_rasa(tmp_path, sandbox_process.url, action_server, GATEWAY_PROCESS_INBOX="false")
+    port = int(url.rsplit(":", 1)[1])
+    await sandbox.configure(webhook_url=f"{url}/webhooks/whatsapp/webhook")
+    guests = [f"3461500{i:04d}" for i in range(5)]
+    sent = {g: await sandbox.guest_says(g, "hola") for g in guests}
+    for wa_id, wamid in sent.items():
+        await sandbox.wait_for_entry(wa_id, wamid, lambda e: e["webhook"]["acknowledged"], timeout=30)
+    ingest_only.kill()
+
+    restarted: ServerProcess | None = None
+    try:
+        restarted, _ = start_rasa(tmp_path, sandbox_process.url, action_server, port=port)
+        for wa_id in guests:
+            await bot_replies(sandbox, wa_id, 1)
+        await asyncio.sleep(2)
+        for wa_id in guests:
+            replies = [e for e in await sandbox.thread(wa_id, MIRADOR) if e["direction"] == "outbound"]
+            assert len(replies) == 1, f"{wa_id} got {len(replies)} answers"
+        store = GatewayStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
+        try:
+            async with store.engine.connect() as connection:
+                states = (
+                    (await connection.execute(sa.select(messages.c.state).where(messages.c.direction == "inbound")))
+                    .scalars()
+                    .all()
+                )
+        finally:
+            await store.close()
+        assert states == ["handled"] * len(guests)
+    finally:
+        if restarted is not None:
+            restarted.stop()

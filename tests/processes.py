@@ -1,0 +1,99 @@
+"""The system's real processes for end-to-end tests: the action server and the Rasa server with the
+WhatsApp channel, started as `make run` starts them, on free ports, with their state in a test folder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import ACCESS_TOKEN, APP_SECRET, ROOT, VERIFY_TOKEN, free_port
+
+MODEL = ROOT / "models" / "hotel.tar.gz"
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+
+
+def require_model() -> Path:
+    if not MODEL.is_file():
+        pytest.skip(f"no trained model at {MODEL}: run 'make train' (make test trains it first)")
+    return MODEL
+
+
+class ServerProcess:
+    """A subprocess with its output in a log file, waited for until a URL answers 200."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log_path: Path, ready_url: str, timeout: float) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("a")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait(ready_url, timeout)
+
+    def _wait(self, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.process.args[:3]} exited at start-up:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.kill()
+        raise RuntimeError(f"{url} did not answer within {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to finish anything."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._log.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+def base_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "GATEWAY_", "WHATSAPP_"))}
+    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    return env
+
+
+def start_action_server(folder: Path) -> tuple[ServerProcess, str]:
+    port = free_port()
+    command = [RASA, "run", "actions", "--port", str(port), "--actions", "actions"]
+    url = f"http://127.0.0.1:{port}"
+    return ServerProcess(command, base_environment(), folder / "actions.log", f"{url}/health", 120), url
+
+
+def start_rasa(
+    folder: Path, sandbox_url: str, actions_url: str, port: int | None = None, **settings: str
+) -> tuple[ServerProcess, str]:
+    """`rasa run` with the project's credentials and endpoints; gateway and tracker stores under `folder`."""
+    port = port or free_port()
+    env = base_environment()
+    env.update(
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
+        WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN,
+        WHATSAPP_API_URL=sandbox_url,
+        GATEWAY_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'gateway.db'}",
+        ACTION_ENDPOINT_URL=f"{actions_url}/webhook",
+        TRACKER_STORE_DIALECT="sqlite",
+        TRACKER_STORE_URL=f"sqlite:///{folder / 'tracker.db'}",
+        **settings,
+    )
+    command = [RASA, "run", "--enable-api", "--port", str(port), "--credentials", "credentials.yml"]
+    command += ["--endpoints", "endpoints.yml", "--model", str(require_model())]
+    url = f"http://127.0.0.1:{port}"
+    return ServerProcess(command, env, folder / "rasa.log", f"{url}/webhooks/whatsapp/", 240), url
