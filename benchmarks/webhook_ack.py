@@ -8,10 +8,10 @@ recognised as duplicates by the background processing. Target: at least 1,000 ac
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.gateway_support import empty_database, postgres_url
 from tests.support import free_port
 
 from .measure import start
@@ -98,16 +99,11 @@ def wrk(label: str, url: str, script: Path) -> WrkFigures:
     return WrkFigures(label, rate, p50, p99, errors)
 
 
-def postgres_url() -> str | None:
-    url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1) if url else None
-
-
 def main() -> None:
     if shutil.which("wrk") is None:
         print("Webhook acknowledgement: skipped, wrk is not installed (apt-get install wrk)")
         return
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:
         script = _script(Path(folder))
         databases = [("SQLite", f"sqlite+aiosqlite:///{folder}/bench.db")]
         if postgres_url():
@@ -118,9 +114,10 @@ def main() -> None:
             figures = [wrk("bare Sanic handler (baseline)", f"http://127.0.0.1:{bare_port}/webhook", script)]
         finally:
             bare.terminate()
+            bare.wait(timeout=30)
         for name, url in databases:
             if name == "PostgreSQL":
-                _empty_postgres(url)
+                asyncio.run(empty_database(url))
             port = free_port()
             gateway = start(
                 ["benchmarks.gateway_app", "--port", str(port), "--database-url", url],
@@ -130,6 +127,7 @@ def main() -> None:
                 figures.append(wrk(f"channel on {name}", f"http://127.0.0.1:{port}/webhooks/whatsapp/webhook", script))
             finally:
                 gateway.terminate()
+                gateway.wait(timeout=30)
     print(f"Webhook acknowledgement: wrk, {CONNECTIONS} connections, {SECONDS} s each, one signed text webhook")
     for figure in figures:
         print(figure.line())
@@ -137,20 +135,3 @@ def main() -> None:
         share = figure.per_second / figures[0].per_second
         verdict = "meets" if figure.per_second >= 1000 else "MISSES"
         print(f"  {figure.label}: {share:.2f}x the baseline's rate; {verdict} the 1,000/s target")
-
-
-def _empty_postgres(url: str) -> None:
-    """Start the PostgreSQL run from empty tables, so earlier runs do not weigh on it."""
-    import asyncio
-
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from connectors.whatsapp.store import metadata
-
-    async def drop() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.run_sync(metadata.drop_all)
-        await engine.dispose()
-
-    asyncio.run(drop())

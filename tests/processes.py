@@ -91,8 +91,8 @@ def start_rasa(
         ACTION_ENDPOINT_URL=f"{actions_url}/webhook",
         TRACKER_STORE_DIALECT="sqlite",
         TRACKER_STORE_URL=f"sqlite:///{folder / 'tracker.db'}",
-        **settings,
     )
+    env.update(settings)
     command = [RASA, "run", "--enable-api", "--port", str(port), "--credentials", "credentials.yml"]
     command += ["--endpoints", "endpoints.yml", "--model", str(require_model())]
     url = f"http://127.0.0.1:{port}"

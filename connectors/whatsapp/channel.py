@@ -21,7 +21,7 @@ from .outbound import attachment_messages, button_messages, custom_message, imag
 from .sender import Recipient, Sender
 from .settings import GatewaySettings, load_settings
 from .signatures import SIGNATURE_HEADER, is_valid_signature
-from .store import PendingDispatch
+from .store import LastInbound, PendingDispatch
 
 log = logging.getLogger(__name__)
 CHANNEL_NAME = "whatsapp"
@@ -90,21 +90,23 @@ class WhatsAppOutput(OutputChannel):
     async def _send_all(self, recipient_id: str, bodies: list[dict[str, Any]]) -> None:
         recipient = Recipient.parse(recipient_id)
         sender = self._sender()
-        context = await self._context(recipient)
+        last_inbound = await self._gateway.store.last_inbound(recipient.business_id, recipient.wa_id)
+        context = self._context(last_inbound)
         for body in bodies:
-            await sender.send(recipient, body, origin="bot", context_id=context)
+            await sender.send(recipient, body, origin="bot", context_id=context, last_inbound=last_inbound)
             context = None
 
-    async def _context(self, recipient: Recipient) -> str | None:
-        """The guest message to quote on this answer's first message, if any (then never again)."""
+    def _context(self, last_inbound: LastInbound | None) -> str | None:
+        """The guest message to quote on this answer's first message, if any (then never again): with
+        `auto`, when the guest's newest message is another one, so the answer shows what it answers."""
         reply_to, self._reply_to = self._reply_to, None
         mode = self._gateway.settings.reply_context
         if reply_to is None or mode == "never":
             return None
         if mode == "always":
             return reply_to
-        newer = await self._gateway.store.newer_inbound_exists(recipient.business_id, recipient.wa_id, reply_to)
-        return reply_to if newer else None
+        wrote_again = last_inbound is not None and last_inbound.wamid != reply_to
+        return reply_to if wrote_again else None
 
     def _sender(self) -> Sender:
         if self._gateway.sender is None:

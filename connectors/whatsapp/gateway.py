@@ -52,7 +52,8 @@ class Gateway:
 
     async def stop(self) -> None:
         if self.processor is not None:
-            self.processor.cancel()
+            await self.processor.stop()
+        await self.intake.flush()
         if self.graph is not None:
             await self.graph.close()
         await self.store.close()

@@ -30,6 +30,11 @@ class Intake:
             self._committer = asyncio.get_running_loop().create_task(self._commit_all())
         await done
 
+    async def flush(self) -> None:
+        """Wait for the commit under way, if any (the server is stopping)."""
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
+
     async def _commit_all(self) -> None:
         try:
             while self._waiting:

@@ -1,15 +1,17 @@
 """Processing stored webhooks after they were acknowledged: record, dedupe, order, hand to the bot.
 
-The order of work for one webhook: claim it in the inbox (once across processes), parse every entry,
-change and item, record guest messages (a WhatsApp message id is recorded once, by a unique index) and
-statuses (never downgrading one), mark the webhook done, then give each new guest message to the bot. A
-conversation's messages reach the bot one after another in WhatsApp's order; different conversations
-proceed in parallel. What a stopped process left half-done is picked up by the sweep of any live process.
+The order of work for a batch of webhooks: claim them in the inbox (once across processes), parse every
+entry, change and item, record guest messages (a WhatsApp message id is recorded once, by a unique index,
+and claimed for the bot by the process that recorded it) and statuses (never downgrading one), mark the
+webhooks done, then give each new guest message to the bot. A conversation's messages reach the bot one
+after another in WhatsApp's order; different conversations proceed in parallel. What a stopped process left
+half-done is picked up by the sweep of any live process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -19,10 +21,11 @@ from typing import Any
 from .graph import GraphClient
 from .inbound import InboundMessage, StatusUpdate, WebhookBatch, parse_webhook, rasa_metadata, rasa_text
 from .settings import GatewaySettings
-from .store import GatewayStore, InboundRecord, PendingDispatch, StatusRecord
+from .store import BatchContents, GatewayStore, InboundRecord, PendingDispatch, StatusRecord
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 200
+STOP_GRACE_SECONDS = 10.0
 
 BotHandler = Callable[[PendingDispatch], Awaitable[None]]
 
@@ -74,6 +77,7 @@ class InboxProcessor:
         self._batch_numbers = itertools.count()
         self._one_batch_at_a_time = asyncio.Lock()
         self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
@@ -88,85 +92,72 @@ class InboxProcessor:
         self._wakeup.set()
 
     async def _pump(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self._wakeup.wait()
             self._wakeup.clear()
+            if self._stopping.is_set():
+                return
             try:
                 await self.process_pending()
             except Exception:
                 log.exception("processing the inbox failed; the sweep will try again")
 
     async def _sweep(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.recover()
             except Exception:
                 log.exception("inbox sweep failed; trying again in %ss", self._settings.sweep_seconds)
-            await asyncio.sleep(self._settings.sweep_seconds)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._settings.sweep_seconds)
 
     async def recover(self) -> None:
-        """Process what is left: unprocessed webhooks, then guest messages never given to the bot."""
+        """Process what is left: unprocessed webhooks, then guest messages whose process stopped before
+        the bot finished with them."""
         await self.process_pending()
-        pending = await self._store.pending_dispatches(self._clock(), self._settings.claim_lease_seconds)
-        if pending:
-            log.info("giving the bot %d guest messages it never got", len(pending))
-        await self._dispatch_all(pending)
+        stale = await self._store.pending_dispatches(self._clock(), self._settings.claim_lease_seconds)
+        if stale:
+            log.info("taking over %d guest messages a stopped process never finished", len(stale))
+        await self._dispatch_all(stale, reclaim=True)
 
     async def process_pending(self) -> None:
         """Claim and process stored webhooks, a batch at a time, until none is left."""
-        while True:
+        while not self._stopping.is_set():
             async with self._one_batch_at_a_time:
                 token = f"{self._owner}:{next(self._batch_numbers)}"
-                rows = await self._store.claim_webhooks(
-                    token, self._clock(), self._settings.claim_lease_seconds, BATCH_SIZE
-                )
-                if not rows:
+                lease = self._settings.claim_lease_seconds
+                new = await self._store.process_webhooks(token, self._clock(), lease, BATCH_SIZE, _interpret)
+                if new is None:
                     return
-                new = await self._process(rows)
-            self._spawn(self._dispatch_all(new))
+            self._spawn(self._dispatch_all([_pending(record) for record in new], reclaim=False))
 
-    async def _process(self, rows: list[tuple[int, bytes]]) -> list[PendingDispatch]:
-        inbound: list[InboundRecord] = []
-        status_records: list[StatusRecord] = []
-        finished: list[tuple[int, str, str | None]] = []
-        for inbox_id, raw in rows:
-            try:
-                payload = json.loads(raw)
-            except ValueError as error:
-                log.error("webhook %d is not JSON (%s); kept in the inbox as malformed", inbox_id, error)
-                finished.append((inbox_id, "malformed", str(error)))
-                continue
-            batch = parse_webhook(payload)
-            inbound.extend(_inbound_records(batch))
-            status_records.extend(_status_record(s) for s in batch.statuses)
-            _log_the_rest(inbox_id, batch)
-            problems = "; ".join(f"{u.path}: {u.reason}" for u in batch.unknown) or None
-            finished.append((inbox_id, "done", problems))
-        new = await self._store.record_batch(inbound, status_records, finished, self._clock())
-        duplicates = len(inbound) - len(new)
-        if duplicates:
-            log.info("%d guest messages were already recorded (redeliveries)", duplicates)
-        return [_pending(record) for record in new]
+    async def _dispatch_all(self, items: list[PendingDispatch], reclaim: bool) -> None:
+        """Conversations in parallel; within one, WhatsApp's order (the items come sorted by timestamp).
 
-    async def _dispatch_all(self, pending: list[PendingDispatch]) -> None:
-        """Conversations in parallel; within one, `_drain` keeps WhatsApp's order."""
-        conversations = {(item.business_id, item.wa_id) for item in pending}
-        await asyncio.gather(*(self._locks.run(key, lambda key=key: self._drain(key)) for key in conversations))
-
-    async def _drain(self, key: tuple[str, str]) -> None:
-        """Give the bot every waiting message of one conversation, oldest WhatsApp timestamp first.
-
-        Reading the waiting messages from the store under the conversation's lock, rather than dispatching
-        the ones this batch carried, keeps the order even when two webhooks of one guest race.
+        Messages this process just recorded are already claimed for it; `reclaim` takes over ones a stopped
+        process left, each once across processes.
         """
-        lease = self._settings.claim_lease_seconds
-        for item in await self._store.pending_dispatches(self._clock(), lease, conversation=key):
+        by_conversation: dict[tuple[str, str], list[PendingDispatch]] = {}
+        for item in items:
+            by_conversation.setdefault((item.business_id, item.wa_id), []).append(item)
+        await asyncio.gather(
+            *(
+                self._locks.run(key, lambda queue=queue: self._dispatch_in_order(queue, reclaim))
+                for key, queue in by_conversation.items()
+            )
+        )
+
+    async def _dispatch_in_order(self, queue: list[PendingDispatch], reclaim: bool) -> None:
+        for item in sorted(queue, key=lambda i: i.wa_timestamp):
+            if reclaim:
+                token = f"{self._owner}:{next(self._batch_numbers)}"
+                if not await self._store.reclaim_dispatch(
+                    item.wamid, token, self._clock(), self._settings.claim_lease_seconds
+                ):
+                    continue
             await self._dispatch(item)
 
     async def _dispatch(self, item: PendingDispatch) -> None:
-        lease = self._settings.claim_lease_seconds
-        if not await self._store.claim_dispatch(item.wamid, self._clock(), lease):
-            return
         if self._settings.mark_read:
             self._spawn(self._mark_read(item))
         try:
@@ -198,9 +189,40 @@ class InboxProcessor:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def cancel(self) -> None:
-        for task in [*self._loops, *self._tasks]:
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Let the work under way finish (up to `grace` seconds, then cancel it), so every task has given its
+        database connection back before the store closes them: a task cancelled in the middle of a query
+        can strand its connection, and SQLite's connection thread with it."""
+        self._stopping.set()
+        self._wakeup.set()
+        tasks = [*self._loops, *self._tasks]
+        if not tasks:
+            return
+        _, unfinished = await asyncio.wait(tasks, timeout=grace)
+        for task in unfinished:
             task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+
+
+def _interpret(rows: list[tuple[int, bytes]]) -> BatchContents:
+    """Parse stored webhooks into what the store records; a body that is not JSON is kept as malformed."""
+    inbound: list[InboundRecord] = []
+    status_records: list[StatusRecord] = []
+    finished: list[tuple[int, str, str | None]] = []
+    for inbox_id, raw in rows:
+        try:
+            payload = json.loads(raw)
+        except ValueError as error:
+            log.error("webhook %d is not JSON (%s); kept in the inbox as malformed", inbox_id, error)
+            finished.append((inbox_id, "malformed", str(error)))
+            continue
+        batch = parse_webhook(payload)
+        inbound.extend(_inbound_records(batch))
+        status_records.extend(_status_record(s) for s in batch.statuses)
+        _log_the_rest(inbox_id, batch)
+        problems = "; ".join(f"{u.path}: {u.reason}" for u in batch.unknown) or None
+        finished.append((inbox_id, "done", problems))
+    return BatchContents(inbound, status_records, finished)
 
 
 def _inbound_records(batch: WebhookBatch) -> list[InboundRecord]:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from .errors import GraphApiError, is_retryable
 from .graph import GraphClient
 from .outbound import addressed
-from .store import GatewayStore, OutboundRecord
+from .store import GatewayStore, LastInbound, OutboundRecord
 from .window import is_template, window_state
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,19 @@ class Sender:
         self._clock = clock
 
     async def send(
-        self, recipient: Recipient, body: dict[str, Any], origin: str = "bot", context_id: str | None = None
+        self,
+        recipient: Recipient,
+        body: dict[str, Any],
+        origin: str = "bot",
+        context_id: str | None = None,
+        last_inbound: LastInbound | Literal["unknown"] | None = "unknown",
     ) -> SendOutcome:
+        """Send `body` unless the window forbids it; `last_inbound` spares the look-up when the caller has it."""
         preview = summary(body)
         if not is_template(body):
-            last = await self._store.last_inbound_at(recipient.business_id, recipient.wa_id)
+            if last_inbound == "unknown":
+                last_inbound = await self._store.last_inbound(recipient.business_id, recipient.wa_id)
+            last = last_inbound.at if last_inbound is not None else None
             if not window_state(last, self._clock()).open:
                 reason = (
                     "customer service window closed: the guest never wrote to this number"

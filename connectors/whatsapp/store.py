@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,6 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
 """Outbound statuses only move up this ladder: a late `delivered` never overwrites `read`; `failed` is final."""
@@ -47,6 +46,7 @@ conversations = sa.Table(
     sa.Column("wa_id", sa.String(64), primary_key=True),
     sa.Column("profile_name", sa.String(256)),
     sa.Column("last_inbound_at", sa.BigInteger),
+    sa.Column("last_inbound_wamid", sa.String(256)),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
@@ -65,6 +65,7 @@ messages = sa.Table(
     sa.Column("wa_timestamp", sa.BigInteger),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
     sa.Column("claimed_at", sa.Float),
     sa.Column("status", sa.String(16)),
     sa.Column("status_rank", sa.Integer, nullable=False, default=0),
@@ -147,6 +148,23 @@ class StatusRecord:
 
 
 @dataclass(frozen=True)
+class LastInbound:
+    """WhatsApp's timestamp and id of a guest's newest message to one business number."""
+
+    at: int
+    wamid: str | None
+
+
+@dataclass(frozen=True)
+class BatchContents:
+    """What a batch of stored webhooks carries, as the processor interprets it."""
+
+    inbound: list[InboundRecord]
+    statuses: list[StatusRecord]
+    finished: list[tuple[int, str, str | None]]
+
+
+@dataclass(frozen=True)
 class PendingDispatch:
     """A recorded guest message the bot has not been given yet."""
 
@@ -183,11 +201,15 @@ class _Statements:
         self.set_pricing = messages.update().where(outbound).values(pricing=sa.bindparam("p"))
         upsert = insert(conversations)
         current = conversations.c.last_inbound_at
-        later = sa.or_(current.is_(None), upsert.excluded.last_inbound_at > current)
+        # A message of the same second counts as later: it arrived later, which is the best order there is.
+        later = sa.or_(current.is_(None), upsert.excluded.last_inbound_at >= current)
         self.conversation_upsert = upsert.on_conflict_do_update(
             index_elements=["business_id", "wa_id"],
             set_={
                 "last_inbound_at": sa.case((later, upsert.excluded.last_inbound_at), else_=current),
+                "last_inbound_wamid": sa.case(
+                    (later, upsert.excluded.last_inbound_wamid), else_=conversations.c.last_inbound_wamid
+                ),
                 "profile_name": sa.func.coalesce(upsert.excluded.profile_name, conversations.c.profile_name),
                 "updated_at": upsert.excluded.updated_at,
             },
@@ -201,8 +223,7 @@ def _dumps(value: Any) -> str | None:
 def engine_for(url: str) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
     if url.startswith("sqlite"):
-        # SQLAlchemy 1.4 opens a new SQLite connection (and thread) per transaction unless told to pool them.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, poolclass=AsyncAdaptedQueuePool, pool_size=4)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
@@ -255,9 +276,22 @@ class GatewayStore:
                 inbox.insert(), [{"received_at": now, "body": b, "state": "pending"} for b in bodies]
             )
 
-    async def claim_webhooks(self, token: str, now: float, lease: float, limit: int) -> list[tuple[int, bytes]]:
-        """Take up to `limit` webhooks to process, oldest first: pending ones, and those whose claim expired
-        (their process stopped). A webhook is claimed by one process only: the claim is a conditional UPDATE.
+    async def process_webhooks(
+        self,
+        token: str,
+        now: float,
+        lease: float,
+        limit: int,
+        interpret: Callable[[list[tuple[int, bytes]]], BatchContents],
+    ) -> list[InboundRecord] | None:
+        """Claim up to `limit` stored webhooks, record what `interpret` finds in them and mark them processed,
+        all in one transaction; None when there was nothing to claim.
+
+        Claimable are pending webhooks and those whose claim expired (their process stopped); the claim is a
+        conditional UPDATE, so a webhook is processed by one process only, and a process that dies before
+        the commit leaves it pending. Returns the guest messages new to the store, claimed for the bot
+        under `token`: a WhatsApp message id already there (a redelivery, or another process recording it
+        at the same instant) is skipped by the unique index, and only rows written here carry the token.
         """
         claimable = sa.or_(
             inbox.c.state == "pending", sa.and_(inbox.c.state == "processing", inbox.c.claimed_at < now - lease)
@@ -272,41 +306,33 @@ class GatewayStore:
                 .values(state="processing", claimed_by=token, claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
-            rows = await connection.execute(
+            claimed = await connection.execute(
                 sa.select(inbox.c.id, inbox.c.body)
                 .where(inbox.c.claimed_by == token, inbox.c.state == "processing")
                 .order_by(inbox.c.id)
             )
-            return [(row.id, row.body) for row in rows]
-
-    async def record_batch(
-        self,
-        inbound: Sequence[InboundRecord],
-        status_records: Sequence[StatusRecord],
-        finished: Sequence[tuple[int, str, str | None]],
-        now: float,
-    ) -> list[InboundRecord]:
-        """Record what a batch of webhooks carried and mark them processed, in one transaction of a few
-        statements whatever the batch's size.
-
-        Returns the guest messages new to the store. A WhatsApp message id already there (a redelivery) is
-        skipped; one that another process records at the same instant is skipped by the unique index but
-        may still be returned, which is harmless: the bot gets a message only through `claim_dispatch`.
-        """
-        async with self._transaction() as connection:
-            new = await self._insert_inbound(connection, inbound, now)
-            await self._insert_statuses(connection, status_records, now)
-            clean = [inbox_id for inbox_id, state, error in finished if state == "done" and error is None]
-            if clean:
-                await connection.execute(
-                    inbox.update().where(inbox.c.id.in_(clean)).values(state="done", processed_at=now, error=None)
-                )
-            for inbox_id, state, error in finished:
-                if inbox_id not in clean:
-                    await connection.execute(
-                        inbox.update().where(inbox.c.id == inbox_id).values(state=state, processed_at=now, error=error)
-                    )
+            rows = [(row.id, row.body) for row in claimed]
+            if not rows:
+                return None
+            contents = interpret(rows)
+            new = await self._insert_inbound(connection, token, contents.inbound, now)
+            await self._insert_statuses(connection, contents.statuses, now)
+            await self._finish_webhooks(connection, contents.finished, now)
         return new
+
+    async def _finish_webhooks(
+        self, connection: AsyncConnection, finished: Sequence[tuple[int, str, str | None]], now: float
+    ) -> None:
+        clean = [inbox_id for inbox_id, state, error in finished if state == "done" and error is None]
+        if clean:
+            await connection.execute(
+                inbox.update().where(inbox.c.id.in_(clean)).values(state="done", processed_at=now, error=None)
+            )
+        for inbox_id, state, error in finished:
+            if inbox_id not in clean:
+                await connection.execute(
+                    inbox.update().where(inbox.c.id == inbox_id).values(state=state, processed_at=now, error=error)
+                )
 
     async def inbox_counts(self) -> dict[str, int]:
         async with self.engine.connect() as connection:
@@ -316,24 +342,9 @@ class GatewayStore:
     # --- guest messages ----------------------------------------------------------------------------------
 
     async def _insert_inbound(
-        self, connection: AsyncConnection, inbound: Sequence[InboundRecord], now: float
+        self, connection: AsyncConnection, token: str, inbound: Sequence[InboundRecord], now: float
     ) -> list[InboundRecord]:
         if not inbound:
-            return []
-        known = set(
-            (
-                await connection.execute(
-                    sa.select(messages.c.wamid).where(
-                        messages.c.direction == "inbound", messages.c.wamid.in_({r.wamid for r in inbound})
-                    )
-                )
-            ).scalars()
-        )
-        fresh: dict[str, InboundRecord] = {}
-        for record in inbound:
-            if record.wamid not in known:
-                fresh.setdefault(record.wamid, record)
-        if not fresh:
             return []
         rows = [
             {
@@ -347,11 +358,13 @@ class GatewayStore:
                 "meta": _dumps(r.meta),
                 "wa_timestamp": r.wa_timestamp,
                 "created_at": now,
-                "state": "received",
+                "state": "dispatched",
+                "claimed_by": token,
+                "claimed_at": now,
                 "status_rank": 0,
                 "origin": "guest",
             }
-            for r in fresh.values()
+            for r in inbound
         ]
         await connection.execute(self._statements.new_message, rows)
         conversation_rows = [
@@ -360,24 +373,34 @@ class GatewayStore:
                 "wa_id": r.wa_id,
                 "profile_name": r.profile_name,
                 "last_inbound_at": r.wa_timestamp,
+                "last_inbound_wamid": r.wamid,
                 "updated_at": now,
             }
-            for r in fresh.values()
+            for r in inbound
         ]
         await connection.execute(self._statements.conversation_upsert, conversation_rows)
-        return list(fresh.values())
-
-    async def claim_dispatch(self, wamid: str, now: float, lease: float) -> bool:
-        """Take a recorded guest message for the bot, once across processes (again only past the lease)."""
-        claimable = sa.or_(
-            messages.c.state == "received",
-            sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease),
+        mine = set(
+            (
+                await connection.execute(
+                    sa.select(messages.c.wamid).where(messages.c.direction == "inbound", messages.c.claimed_by == token)
+                )
+            ).scalars()
         )
+        new: dict[str, InboundRecord] = {}
+        for record in inbound:
+            if record.wamid in mine:
+                new.setdefault(record.wamid, record)
+        return list(new.values())
+
+    async def reclaim_dispatch(self, wamid: str, token: str, now: float, lease: float) -> bool:
+        """Take over a guest message whose process stopped before the bot finished with it (its claim is
+        older than the lease); once across processes."""
+        stale = sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease)
         async with self._transaction() as connection:
             result = await connection.execute(
                 messages.update()
-                .where(messages.c.direction == "inbound", messages.c.wamid == wamid, claimable)
-                .values(state="dispatched", claimed_at=now)
+                .where(messages.c.direction == "inbound", messages.c.wamid == wamid, stale)
+                .values(claimed_by=token, claimed_at=now)
             )
             return result.rowcount == 1
 
@@ -392,11 +415,11 @@ class GatewayStore:
     async def pending_dispatches(
         self, now: float, lease: float, conversation: tuple[str, str] | None = None
     ) -> list[PendingDispatch]:
-        """Guest messages recorded but not yet handed to the bot, oldest WhatsApp timestamp first."""
+        """Guest messages whose process stopped before the bot finished with them, oldest first."""
         stale = sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease)
         query = (
             sa.select(messages)
-            .where(messages.c.direction == "inbound", sa.or_(messages.c.state == "received", stale))
+            .where(messages.c.direction == "inbound", stale)
             .order_by(messages.c.wa_timestamp, messages.c.id)
         )
         if conversation is not None:
@@ -408,36 +431,15 @@ class GatewayStore:
             for r in rows
         ]
 
-    async def last_inbound_at(self, business_id: str, wa_id: str) -> int | None:
-        """WhatsApp's timestamp of the guest's last message to this number: the window starts there."""
+    async def last_inbound(self, business_id: str, wa_id: str) -> LastInbound | None:
+        """The guest's newest message to this number: the window runs from its WhatsApp timestamp."""
         key = (conversations.c.business_id == business_id) & (conversations.c.wa_id == wa_id)
+        query = sa.select(conversations.c.last_inbound_at, conversations.c.last_inbound_wamid).where(key)
         async with self.engine.connect() as connection:
-            return (await connection.execute(sa.select(conversations.c.last_inbound_at).where(key))).scalar()
-
-    async def newer_inbound_exists(self, business_id: str, wa_id: str, wamid: str) -> bool:
-        """Has the guest written again since `wamid`? Then a reply should quote the message it answers.
-
-        Compared by WhatsApp's timestamps (seconds), not by arrival: webhooks may arrive out of order, and a
-        message in the same second counts as newer, since quoting then does no harm.
-        """
-        async with self.engine.connect() as connection:
-            anchor = (
-                await connection.execute(
-                    sa.select(messages.c.wa_timestamp).where(
-                        messages.c.direction == "inbound", messages.c.wamid == wamid
-                    )
-                )
-            ).scalar()
-            if anchor is None:
-                return False
-            newer = sa.select(messages.c.id).where(
-                messages.c.direction == "inbound",
-                messages.c.business_id == business_id,
-                messages.c.wa_id == wa_id,
-                messages.c.wamid != wamid,
-                messages.c.wa_timestamp >= anchor,
-            )
-            return (await connection.execute(newer.limit(1))).first() is not None
+            row = (await connection.execute(query)).first()
+        if row is None or row.last_inbound_at is None:
+            return None
+        return LastInbound(row.last_inbound_at, row.last_inbound_wamid)
 
     # --- business messages and statuses ------------------------------------------------------------------
 

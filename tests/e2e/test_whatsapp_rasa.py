@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -127,3 +128,20 @@ async def test_a_killed_gateway_answers_every_stored_message_once_after_restart(
     finally:
         if restarted is not None:
             restarted.stop()
+
+
+async def test_trigger_intent_reaches_the_guest_through_the_whatsapp_output_channel(
+    guest: SandboxClient, rasa: str
+) -> None:
+    """Rasa's HTTP API sends proactively through `get_output_channel()` (how reminders reach a guest)."""
+    await guest.guest_says(OLIVER, "hi there")
+    await bot_replies(guest, OLIVER, 1)
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.post(
+            f"{rasa}/conversations/{MIRADOR}:{OLIVER}/trigger_intent",
+            params={"output_channel": "whatsapp"},
+            json={"name": "goodbye"},
+        )
+    assert response.status_code == 200, response.text
+    replies = await bot_replies(guest, OLIVER, 2)
+    assert replies[1]["content"]["body"] == "Goodbye! I'm here whenever you need anything. 👋"
