@@ -334,13 +334,6 @@ class GatewayStore:
                     inbox.update().where(inbox.c.id == inbox_id).values(state=state, processed_at=now, error=error)
                 )
 
-    async def inbox_counts(self) -> dict[str, int]:
-        async with self.engine.connect() as connection:
-            rows = await connection.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state))
-            return {row[0]: row[1] for row in rows}
-
-    # --- guest messages ----------------------------------------------------------------------------------
-
     async def _insert_inbound(
         self, connection: AsyncConnection, token: str, inbound: Sequence[InboundRecord], now: float
     ) -> list[InboundRecord]:
@@ -528,11 +521,6 @@ class GatewayStore:
         )
         async with self.engine.connect() as connection:
             return [dict(row._mapping) for row in await connection.execute(query)]
-
-    async def statuses_of(self, wamids: Sequence[str]) -> list[dict[str, Any]]:
-        async with self.engine.connect() as connection:
-            rows = await connection.execute(sa.select(statuses).where(statuses.c.wamid.in_(list(wamids))))
-            return [dict(row._mapping) for row in rows]
 
 
 def _status_from_row(row: Any) -> StatusRecord:
