@@ -14,6 +14,9 @@ export WHATSAPP_VERIFY_TOKEN ?= sandbox-verify-token
 export WHATSAPP_ACCESS_TOKEN ?= sandbox-access-token
 export WHATSAPP_API_URL ?= http://localhost:8008
 export SANDBOX_PORT ?= 8008
+# Two API tokens for trying the agents' console and the automations API on the sandbox; set your own
+# (better as sha256: digests) for a real number.
+export GATEWAY_API_TOKENS ?= frontdesk:agent:*:sandbox-agent-token,automations:automation:*:sandbox-automation-token
 
 # Where `rasa run` finds the action server and keeps its conversations (endpoints.yml reads these): the
 # Procfile's action server and a SQLite file under var/ by default.

@@ -16,6 +16,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 
+from .api import add_api_routes
 from .gateway import Gateway
 from .outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from .sender import Recipient, Sender
@@ -188,4 +189,5 @@ class WhatsAppInput(InputChannel):
                 gateway.processor.submit()
             return text("EVENT_RECEIVED")
 
+        add_api_routes(webhook, gateway)
         return webhook

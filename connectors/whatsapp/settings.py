@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .api.tokens import ApiToken, TokenSpecError, parse_tokens
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
 
@@ -41,6 +43,7 @@ class GatewaySettings:
     send_timeout_seconds: float = 10.0
     send_max_attempts: int = 5
     send_backoff_seconds: float = 0.5
+    api_tokens: tuple[ApiToken, ...] = ()
 
     @property
     def messages_url(self) -> str:
@@ -85,6 +88,10 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
             "(make run gives them sandbox defaults) or under connectors.whatsapp.channel.WhatsAppInput "
             "in credentials.yml"
         )
+    try:
+        values["api_tokens"] = parse_tokens(environ.get("GATEWAY_API_TOKENS", ""))
+    except TokenSpecError as error:
+        raise SettingsError(str(error)) from error
     settings = GatewaySettings(**values)
     if settings.reply_context not in ("never", "auto", "always"):
         raise SettingsError("WHATSAPP_REPLY_CONTEXT must be never, auto (quote when the guest wrote again) or always")
