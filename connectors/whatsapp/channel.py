@@ -22,7 +22,7 @@ from .outbound import attachment_messages, button_messages, custom_message, imag
 from .sender import Recipient, Sender
 from .settings import GatewaySettings, load_settings
 from .signatures import SIGNATURE_HEADER, is_valid_signature
-from .store import LastInbound, PendingDispatch
+from .store import LastInbound, PendingDispatch, StoreClosedError
 
 log = logging.getLogger(__name__)
 CHANNEL_NAME = "whatsapp"
@@ -184,7 +184,10 @@ class WhatsAppInput(InputChannel):
             if not is_valid_signature(body, request.headers.get(SIGNATURE_HEADER), gateway.settings.app_secret):
                 log.warning("webhook refused: missing or wrong %s", SIGNATURE_HEADER)
                 return text("invalid signature", status=403)
-            await gateway.intake.save(body)
+            try:
+                await gateway.intake.save(body)
+            except StoreClosedError:
+                return text("the gateway is stopping; deliver again", status=503)
             if gateway.processor is not None:
                 gateway.processor.submit()
             return text("EVENT_RECEIVED")

@@ -125,8 +125,7 @@ class InboxProcessor:
         while not self._stopping.is_set():
             async with self._one_batch_at_a_time:
                 token = f"{self._owner}:{next(self._batch_numbers)}"
-                lease = self._settings.claim_lease_seconds
-                new = await self._store.process_webhooks(token, self._clock(), lease, BATCH_SIZE, _interpret)
+                new = await self._store.process_webhooks(token, self._clock(), BATCH_SIZE, _interpret)
                 if new is None:
                     return
             self._spawn(self._dispatch_all([_pending(record) for record in new], reclaim=False))

@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
 """Outbound statuses only move up this ladder: a late `delivered` never overwrites `read`; `failed` is final."""
@@ -33,7 +34,7 @@ inbox = sa.Table(
     sa.Column("received_at", sa.Float, nullable=False),
     sa.Column("body", sa.LargeBinary, nullable=False),
     sa.Column("state", sa.String(16), nullable=False, index=True),
-    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_by", sa.String(64), index=True),
     sa.Column("claimed_at", sa.Float),
     sa.Column("processed_at", sa.Float),
     sa.Column("error", sa.Text),
@@ -220,10 +221,21 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+class StoreClosedError(RuntimeError):
+    """The store was closed (the server is stopping): nothing more is written or read."""
+
+
 def engine_for(url: str) -> AsyncEngine:
-    """An async engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
+    """An async engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it.
+
+    SQLite connections are pooled too: opening one costs a thread and three PRAGMAs, a few milliseconds on
+    every message's path otherwise. Each pooled aiosqlite connection owns a (non-daemon) thread, so the
+    store refuses new connections once closed (see `GatewayStore.close`), or a late query would keep the
+    process from exiting."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, poolclass=AsyncAdaptedQueuePool, pool_size=5, max_overflow=10
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
@@ -244,6 +256,15 @@ class GatewayStore:
         self.engine = engine
         self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._statements = _Statements(engine.dialect.name)
+        self._returning = engine.dialect.name == "postgresql"
+        self._closed = False
+        event.listen(engine.sync_engine, "do_connect", self._refuse_when_closed)
+
+    def _refuse_when_closed(self, *_: Any) -> None:
+        """Disposing an engine leaves it usable with a fresh pool; a connection opened after `close` would
+        never be closed. Refusing to connect covers every user of `engine`, this module's and others'."""
+        if self._closed:
+            raise StoreClosedError("the gateway store is closed: the server is stopping")
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -265,6 +286,7 @@ class GatewayStore:
             await connection.run_sync(metadata.create_all)
 
     async def close(self) -> None:
+        self._closed = True
         await self.engine.dispose()
 
     # --- the inbox -------------------------------------------------------------------------------------
@@ -280,59 +302,54 @@ class GatewayStore:
         self,
         token: str,
         now: float,
-        lease: float,
         limit: int,
         interpret: Callable[[list[tuple[int, bytes]]], BatchContents],
     ) -> list[InboundRecord] | None:
         """Claim up to `limit` stored webhooks, record what `interpret` finds in them and mark them processed,
         all in one transaction; None when there was nothing to claim.
 
-        Claimable are pending webhooks and those whose claim expired (their process stopped); the claim is a
-        conditional UPDATE, so a webhook is processed by one process only, and a process that dies before
-        the commit leaves it pending. Returns the guest messages new to the store, claimed for the bot
-        under `token`: a WhatsApp message id already there (a redelivery, or another process recording it
-        at the same instant) is skipped by the unique index, and only rows written here carry the token.
+        The claim marks the webhooks done at once: claim, records and marks commit together or not at all,
+        so a process that dies before the commit leaves them pending, and a conditional UPDATE (with SKIP
+        LOCKED on PostgreSQL) gives each webhook to one process. Returns the guest messages new to the store,
+        claimed for the bot under `token`: a WhatsApp message id already there (a redelivery, or another
+        process recording it at the same instant) is skipped by the unique index.
+
+        This runs before every message reaches the bot, so its round trips are counted: PostgreSQL gets
+        each answer through RETURNING; SQLite (whose SQLAlchemy 1.4 dialect has no RETURNING) asks after.
         """
-        claimable = sa.or_(
-            inbox.c.state == "pending", sa.and_(inbox.c.state == "processing", inbox.c.claimed_at < now - lease)
-        )
+        pending = inbox.c.state == "pending"
         candidates = (
-            sa.select(inbox.c.id).where(claimable).order_by(inbox.c.id).limit(limit).with_for_update(skip_locked=True)
+            sa.select(inbox.c.id).where(pending).order_by(inbox.c.id).limit(limit).with_for_update(skip_locked=True)
+        )
+        claim = (
+            inbox.update()
+            .where(inbox.c.id.in_(candidates.scalar_subquery()), pending)
+            .values(state="done", claimed_by=token, claimed_at=now, processed_at=now)
         )
         async with self._transaction() as connection:
-            await connection.execute(
-                inbox.update()
-                .where(inbox.c.id.in_(candidates.scalar_subquery()), claimable)
-                .values(state="processing", claimed_by=token, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            claimed = await connection.execute(
-                sa.select(inbox.c.id, inbox.c.body)
-                .where(inbox.c.claimed_by == token, inbox.c.state == "processing")
-                .order_by(inbox.c.id)
-            )
-            rows = [(row.id, row.body) for row in claimed]
+            if self._returning:
+                claimed = await connection.execute(claim.returning(inbox.c.id, inbox.c.body))
+            else:
+                await connection.execute(claim)
+                claimed = await connection.execute(
+                    sa.select(inbox.c.id, inbox.c.body).where(inbox.c.claimed_by == token)
+                )
+            rows = sorted((row.id, row.body) for row in claimed)
             if not rows:
                 return None
             contents = interpret(rows)
             new = await self._insert_inbound(connection, token, contents.inbound, now)
             await self._insert_statuses(connection, contents.statuses, now)
-            await self._finish_webhooks(connection, contents.finished, now)
+            await self._note_problems(connection, contents.finished)
         return new
 
-    async def _finish_webhooks(
-        self, connection: AsyncConnection, finished: Sequence[tuple[int, str, str | None]], now: float
+    async def _note_problems(
+        self, connection: AsyncConnection, finished: Sequence[tuple[int, str, str | None]]
     ) -> None:
-        clean = [inbox_id for inbox_id, state, error in finished if state == "done" and error is None]
-        if clean:
-            await connection.execute(
-                inbox.update().where(inbox.c.id.in_(clean)).values(state="done", processed_at=now, error=None)
-            )
+        """Mark the webhooks that were not clean: malformed ones, or ones with parts the gateway did not use."""
         for inbox_id, state, error in finished:
-            if inbox_id not in clean:
-                await connection.execute(
-                    inbox.update().where(inbox.c.id == inbox_id).values(state=state, processed_at=now, error=error)
-                )
+            if state != "done" or error is not None:
+                await connection.execute(inbox.update().where(inbox.c.id == inbox_id).values(state=state, error=error))
 
     async def _insert_inbound(
         self, connection: AsyncConnection, token: str, inbound: Sequence[InboundRecord], now: float
@@ -359,7 +376,11 @@ class GatewayStore:
             }
             for r in inbound
         ]
-        await connection.execute(self._statements.new_message, rows)
+        if self._returning:
+            inserted = await connection.execute(self._statements.new_message.values(rows).returning(messages.c.wamid))
+            mine = set(inserted.scalars())
+        else:
+            await connection.execute(self._statements.new_message, rows)
         conversation_rows = [
             {
                 "business_id": r.business_id,
@@ -372,13 +393,18 @@ class GatewayStore:
             for r in inbound
         ]
         await connection.execute(self._statements.conversation_upsert, conversation_rows)
-        mine = set(
-            (
-                await connection.execute(
-                    sa.select(messages.c.wamid).where(messages.c.direction == "inbound", messages.c.claimed_by == token)
-                )
-            ).scalars()
-        )
+        if not self._returning:
+            mine = set(
+                (
+                    await connection.execute(
+                        sa.select(messages.c.wamid).where(
+                            messages.c.direction == "inbound",
+                            messages.c.wamid.in_([r.wamid for r in inbound]),
+                            messages.c.claimed_by == token,
+                        )
+                    )
+                ).scalars()
+            )
         new: dict[str, InboundRecord] = {}
         for record in inbound:
             if record.wamid in mine:

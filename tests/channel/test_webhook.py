@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.whatsapp.store import inbox, messages
+from connectors.whatsapp.store import StoreClosedError, inbox, messages
 from tests.gateway_support import GatewayServer, RecordingBot
 from tests.support import APP_SECRET, VERIFY_TOKEN
 
@@ -91,6 +91,18 @@ async def test_a_duplicate_delivery_is_processed_once(gateway: GatewayServer, bo
     assert len(bot.received) == 1
     assert await gateway.count(inbox) == 3
     assert await gateway.count(messages) == 1
+
+
+async def test_a_webhook_arriving_while_the_gateway_stops_gets_503_so_meta_delivers_it_again(
+    gateway: GatewayServer, bot: RecordingBot
+) -> None:
+    await gateway.store.close()
+    with pytest.raises(StoreClosedError):
+        await gateway.store.last_inbound("1000000001", "34612345678")
+    response = await post(gateway, fixture("text"))
+    assert response.status_code == 503
+    assert "deliver again" in response.text
+    assert bot.received == []
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"', b"null", json.dumps({"object": "page"}).encode()])
