@@ -1,0 +1,33 @@
+"""The front desk's console: a static page (HTML, JS, CSS; no build step) served by the channel's blueprint
+at `/webhooks/whatsapp/console/`. It talks to the agents' API with the token the agent logs in with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, file, redirect, text
+
+FOLDER = Path(__file__).resolve().parent / "console"
+ASSETS = {"index.html": "text/html; charset=utf-8", "console.js": "text/javascript", "console.css": "text/css"}
+
+
+def add_console_routes(blueprint: Blueprint) -> None:
+    @blueprint.route("/console", methods=["GET"])
+    async def console_root(request: Request) -> HTTPResponse:
+        return redirect(f"{request.path}/")
+
+    @blueprint.route("/console/", methods=["GET"])
+    async def console_page(request: Request) -> HTTPResponse:
+        return await file(FOLDER / "index.html", mime_type=ASSETS["index.html"], headers=_no_store())
+
+    @blueprint.route("/console/<asset>", methods=["GET"])
+    async def console_asset(request: Request, asset: str) -> HTTPResponse:
+        if asset not in ASSETS:
+            return text("not found", status=404)
+        return await file(FOLDER / asset, mime_type=ASSETS[asset], headers=_no_store())
+
+
+def _no_store() -> dict[str, str]:
+    return {"Cache-Control": "no-cache"}
