@@ -14,12 +14,10 @@ ASSETS = {"index.html": "text/html; charset=utf-8", "console.js": "text/javascri
 
 
 def add_console_routes(blueprint: Blueprint) -> None:
-    @blueprint.route("/console", methods=["GET"])
-    async def console_root(request: Request) -> HTTPResponse:
-        return redirect(f"{request.path}/")
-
     @blueprint.route("/console/", methods=["GET"])
     async def console_page(request: Request) -> HTTPResponse:
+        if not request.path.endswith("/"):
+            return redirect(f"{request.path}/")  # the page's assets are relative to the folder
         return await file(FOLDER / "index.html", mime_type=ASSETS["index.html"], headers=_no_store())
 
     @blueprint.route("/console/<asset>", methods=["GET"])
