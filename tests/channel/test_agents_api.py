@@ -305,14 +305,16 @@ async def test_the_event_stream_shows_messages_statuses_and_handoffs_of_the_toke
     seen: list[tuple[str, dict[str, Any]]] = []
 
     async def listen() -> None:
-        async with httpx.AsyncClient(base_url=f"{server.url}{PREFIX}", timeout=None) as client:
-            async with client.stream("GET", "/events", params={"token": "desk-secret"}) as stream:
-                kind = ""
-                async for line in stream.aiter_lines():
-                    if line.startswith("event: "):
-                        kind = line[7:]
-                    elif line.startswith("data: "):
-                        seen.append((kind, json.loads(line[6:])))
+        async with (
+            httpx.AsyncClient(base_url=f"{server.url}{PREFIX}", timeout=None) as client,
+            client.stream("GET", "/events", params={"token": "desk-secret"}) as stream,
+        ):
+            kind = ""
+            async for line in stream.aiter_lines():
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    seen.append((kind, json.loads(line[6:])))
 
     listener = asyncio.create_task(listen())
     await asyncio.sleep(0.3)
