@@ -16,7 +16,15 @@ from rasa.core.channels.channel import UserMessage
 from connectors.whatsapp.api.openapi import SPEC
 from connectors.whatsapp.api.tokens import parse_tokens
 from tests.channel.agents_api import PREFIX, AgentsApi
-from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, echo, settings_for
+from tests.gateway_support import (
+    GatewayServer,
+    MovableClock,
+    RecordingBot,
+    database_url,
+    echo,
+    empty_database,
+    settings_for,
+)
 from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient
 
 DAY = 24 * 60 * 60
@@ -42,11 +50,12 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 @pytest.fixture
 async def server(
-    tmp_path: Path, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
+    db_kind: str, tmp_path: Path, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
 ) -> AsyncIterator[GatewayServer]:
-    settings = settings_for(
-        sandbox.base_url, f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}", api_tokens=parse_tokens(TOKENS)
-    )
+    url = database_url(db_kind, tmp_path)
+    if db_kind == "postgresql":
+        await empty_database(url)
+    settings = settings_for(sandbox.base_url, url, api_tokens=parse_tokens(TOKENS))
     gateway = GatewayServer(settings, bot, clock)
     await gateway.start()
     await sandbox.configure(webhook_url=gateway.webhook_url)
