@@ -14,18 +14,14 @@ ASSETS = {"index.html": "text/html; charset=utf-8", "console.js": "text/javascri
 
 
 def add_console_routes(blueprint: Blueprint) -> None:
-    @blueprint.route("/console/", methods=["GET"])
-    async def console_page(request: Request) -> HTTPResponse:
-        if not request.path.endswith("/"):
-            return redirect(f"{request.path}/")  # the page's assets are relative to the folder
-        return await file(FOLDER / "index.html", mime_type=ASSETS["index.html"], headers=_no_store())
+    @blueprint.route("/console", methods=["GET"])
+    async def console_folder(request: Request) -> HTTPResponse:
+        return redirect(f"{request.path}/")  # the page's assets are relative to the folder
 
     @blueprint.route("/console/<asset>", methods=["GET"])
     async def console_asset(request: Request, asset: str) -> HTTPResponse:
+        """`/console/` itself arrives here with an empty asset (Sanic's routes ignore a trailing slash)."""
+        asset = asset or "index.html"
         if asset not in ASSETS:
             return text("not found", status=404)
-        return await file(FOLDER / asset, mime_type=ASSETS[asset], headers=_no_store())
-
-
-def _no_store() -> dict[str, str]:
-    return {"Cache-Control": "no-cache"}
+        return await file(FOLDER / asset, mime_type=ASSETS[asset], headers={"Cache-Control": "no-cache"})
