@@ -239,6 +239,8 @@ class AgentDesk:
         return not (await self.handoffs.state(item.business_id, item.wa_id)).held
 
     async def _deliver_held(self, business_id: str, wa_id: str) -> None:
+        if not await self.held.any_waiting(business_id, wa_id):
+            return
         replies = await self.held.claim(business_id, wa_id, f"{self._owner}:{business_id}:{wa_id}")
         recipient = Recipient(business_id, wa_id)
         for reply in replies:

@@ -64,6 +64,16 @@ class HeldReplies:
             )
         return HeldReply(int(result.inserted_primary_key[0]), business_id, wa_id, origin, text, now, "waiting")
 
+    async def any_waiting(self, business_id: str, wa_id: str) -> bool:
+        """A read, so the common case (nothing held) costs no write on the guest message's path."""
+        query = sa.select(held_replies.c.id).where(
+            held_replies.c.business_id == business_id,
+            held_replies.c.wa_id == wa_id,
+            held_replies.c.state == "waiting",
+        )
+        async with self._store.engine.connect() as connection:
+            return (await connection.execute(query.limit(1))).first() is not None
+
     async def claim(self, business_id: str, wa_id: str, token: str) -> list[HeldReply]:
         """The conversation's waiting texts, oldest first, now claimed by `token` (once across processes)."""
         key = (held_replies.c.business_id == business_id) & (held_replies.c.wa_id == wa_id)
