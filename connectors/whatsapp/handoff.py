@@ -60,7 +60,8 @@ class Handoffs:
         """
         change = await self.store.change(business_id, wa_id, holder, allowed_from, reason, actor, self._clock())
         if change.changed:
-            log.info("conversation %s:%s held by %s (%s)", business_id, "***", holder, reason)
+            log.info("a conversation of %s is now held by %s (%s)", business_id, holder, reason)
+            log.debug("held: %s:%s", business_id, wa_id)
         if change.after.held:
             sender_id = Recipient(business_id, wa_id).sender_id
             if pause_later:

@@ -1,8 +1,9 @@
 """Who holds a conversation, and what may change it: the rules of the handoff to human agents.
 
 A conversation is held by `bot` (not held), `queue` (the bot handed it over and it waits for an agent) or
-`agent:<token name>`. Pure: the store applies these rules as conditional UPDATEs, so two gateway processes
-on one database agree on who holds a thread.
+`agent:<token name>`. Each change has a reason: `guest_asked` and `bot_fallback` (the bot hands over),
+`agent_took_over`, `agent_released`, `idle_release`. Pure: the store applies these rules as conditional
+UPDATEs, so two gateway processes on one database agree on who holds a thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ BOT: Final = "bot"
 QUEUE: Final = "queue"
 AGENT_PREFIX: Final = "agent:"
 
-Reason = Literal["guest_asked", "bot_fallback", "agent_took_over", "agent_released", "idle_release"]
 BOT_REASONS: Final[tuple[str, ...]] = ("guest_asked", "bot_fallback")
 HolderState = Literal["bot", "queue", "agent"]
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path(__file__).resolve().parents[1] / "artifacts" / "console.png"
 LIVE_TIMEOUT_MS = 10_000
+DAY = 24 * 60 * 60
 TOKENS = "marta:agent:1000000001:marta-secret,crm:automation:*:crm-secret"
 
 
@@ -83,6 +84,28 @@ async def test_an_agent_takes_a_thread_over_replies_and_gives_it_back(
     await expect(page.locator(".handoff-event[data-handoff='bot']")).to_be_visible()
     assert await page.evaluate("window.sameDocument"), "the page reloaded instead of updating live"
     assert [m.text for m in gateway.bot.received] == ["Hola, llego mañana", "¿Tienen parking?"]
+
+
+async def test_outside_the_window_the_agent_sends_a_prefilled_template(
+    page: Page, gateway: GatewayServer, sandbox: SandboxClient
+) -> None:
+    await sandbox.guest_says(LUCIA, "Hola", name="Lucía Fernández")
+    await gateway.bot.wait_for(1)
+    await sandbox.advance(DAY + 60)
+    gateway.clock.offset += DAY + 60
+
+    await log_in(page, gateway, "marta-secret")
+    await page.locator(f"#conversations li[data-key='1000000001:{LUCIA}']").get_by_role("button").click()
+    await expect(page.locator("#window-state")).to_have_text("Window closed")
+    await page.get_by_label("Reply").fill("¿Sigue interesada en el parking?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("The window is closed")
+
+    await page.get_by_label("Plantilla").select_option(label="payment_request · es · UTILITY")
+    await expect(page.locator("#template-parameters input").nth(1)).to_have_value("289.40 EUR")
+    await page.get_by_role("button", name="Send template").click()
+    sent = page.locator(".msg[data-origin='agent:marta']", has_text="[template payment_request es]")
+    await expect(sent).to_have_attribute("data-status", "delivered", timeout=LIVE_TIMEOUT_MS)
 
 
 async def test_the_console_speaks_spanish_and_refuses_an_automation_token(page: Page, gateway: GatewayServer) -> None:
