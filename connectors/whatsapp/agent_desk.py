@@ -84,7 +84,7 @@ class AgentDesk:
         self._sender = sender
         self._catalog = catalog
         self._hotels = hotels
-        self._reservations = reservations
+        self.reservations = reservations
         self._clock = clock
         self._owner = owner
 
@@ -94,7 +94,7 @@ class AgentDesk:
         self, business_id: str, wa_id: str, profile_name: str | None, last_inbound_at: int | None
     ) -> GuestContext:
         hotel = self._hotels.get(business_id)
-        reservation = self._reservations.find(business_id, wa_id)
+        reservation = self.reservations.find(business_id, wa_id)
         last_text = await self.queries.last_guest_text(business_id, wa_id)
         language = detect_language(last_text or "", None, wa_id)
         values = known_values(language, hotel, reservation, profile_name)

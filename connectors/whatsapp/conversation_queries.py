@@ -6,6 +6,7 @@ may act for.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,9 +103,14 @@ class ConversationQueries:
         return None if row is None else _summary(row)
 
     async def search(
-        self, text: str, hotels: frozenset[str] | None, limit: int = 50
+        self,
+        text: str,
+        hotels: frozenset[str] | None,
+        also: Sequence[tuple[str, str]] = (),
+        limit: int = 50,
     ) -> tuple[list[dict[str, Any]], list[ConversationSummary]]:
-        """Messages whose text contains `text`, and conversations whose number or guest name does."""
+        """Messages whose text contains `text`, and conversations whose number or profile name does, or
+        that are among `also` (the conversations of reservations under a matching name)."""
         pattern = f"%{_escaped(text.lower())}%"
         found_messages = (
             sa.select(messages, conversations.c.profile_name)
@@ -119,6 +125,10 @@ class ConversationQueries:
             sa.or_(
                 conversations.c.wa_id.like(pattern, escape="\\"),
                 sa.func.lower(conversations.c.profile_name).like(pattern, escape="\\"),
+                *(
+                    (conversations.c.business_id == business_id) & (conversations.c.wa_id == wa_id)
+                    for business_id, wa_id in also
+                ),
             )
         )
         if hotels is not None:

@@ -7,6 +7,7 @@ number. `ReservationLookup` is the seam to swap it for the repository.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -35,6 +36,10 @@ class GuestReservation:
 class ReservationLookup(Protocol):
     def find(self, business_id: str, wa_id: str) -> GuestReservation | None: ...
 
+    def named(self, text: str) -> list[GuestReservation]:
+        """Reservations whose guest name or booking code contains `text` (the agents' search)."""
+        ...
+
 
 SAMPLE_RESERVATIONS = (
     GuestReservation("MDP-4F7K2Q", "1000000001", "Lucía Fernández", "34612345678", date(2026, 12, 18),
@@ -56,3 +61,12 @@ class SampleReservations:
     def find(self, business_id: str, wa_id: str) -> GuestReservation | None:
         mine = [r for r in SAMPLE_RESERVATIONS if r.business_id == business_id and r.wa_id == wa_id]
         return max(mine, key=lambda r: r.arrival, default=None)
+
+    def named(self, text: str) -> list[GuestReservation]:
+        wanted = _folded(text)
+        return [r for r in SAMPLE_RESERVATIONS if wanted in _folded(r.guest_name) or wanted in _folded(r.booking_code)]
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, so "fernandez" finds "Fernández"."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))

@@ -42,7 +42,8 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
         text = (request.args.get("q") or "").strip()
         if len(text) < 2:
             return problem(422, "invalid_query", "q must have at least 2 characters: words, a phone number or a name")
-        found_messages, threads = await gateway.queries.search(text, token_of(request).hotels)
+        named = [(r.business_id, r.wa_id) for r in _desk(gateway).reservations.named(text)]
+        found_messages, threads = await gateway.queries.search(text, token_of(request).hotels, named)
         now = gateway.clock()
         return json({"messages": found_messages, "conversations": [c.to_json(now) for c in threads]})
 
