@@ -17,12 +17,15 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 
 from .api import add_api_routes
+from .console import add_console_routes
 from .gateway import Gateway
+from .handoff_rules import InstructionError, parse_instruction
 from .outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from .sender import Recipient, Sender
 from .settings import GatewaySettings, load_settings
 from .signatures import SIGNATURE_HEADER, is_valid_signature
 from .store import LastInbound, PendingDispatch, StoreClosedError
+from .tracker_control import tracker_control_for
 
 log = logging.getLogger(__name__)
 CHANNEL_NAME = "whatsapp"
@@ -81,12 +84,25 @@ class WhatsAppOutput(OutputChannel):
                 await self.send_text_message(recipient_id, "\n".join(lines))
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        if isinstance(json_message, dict) and "gateway" in json_message:
+            await self._follow(Recipient.parse(recipient_id), json_message["gateway"])
+            return
         try:
             body = custom_message(json_message)
         except ValueError as error:
             log.error("custom response is not a WhatsApp message object: %s", error)
             return
         await self._send_all(recipient_id, [body])
+
+    async def _follow(self, recipient: Recipient, instruction: Any) -> None:
+        """A custom message with a top-level "gateway" key is the bot talking to the gateway (the handoff
+        contract with the actions), never a message for WhatsApp."""
+        try:
+            request = parse_instruction(instruction)
+        except InstructionError as error:
+            log.error("gateway instruction from the bot ignored: %s", error)
+            return
+        await self._gateway.handoffs.bot_hands_over(recipient, request)
 
     async def _send_all(self, recipient_id: str, bodies: list[dict[str, Any]]) -> None:
         recipient = Recipient.parse(recipient_id)
@@ -156,6 +172,8 @@ class WhatsAppInput(InputChannel):
 
         @webhook.listener("after_server_start")
         async def recover(app: Any, _: Any) -> None:
+            gateway.handoffs.tracker = tracker_control_for(app)
+            gateway.handoffs.start()
             if gateway.processor is not None:
                 gateway.processor.start()
 
@@ -193,4 +211,5 @@ class WhatsAppInput(InputChannel):
             return text("EVENT_RECEIVED")
 
         add_api_routes(webhook, gateway)
+        add_console_routes(webhook)
         return webhook

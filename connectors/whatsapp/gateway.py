@@ -13,12 +13,21 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from actions.hotels import load_hotels
+
+from .agent_desk import AgentDesk
+from .conversation_queries import ConversationQueries
 from .graph import GraphClient
+from .guest_reservations import SampleReservations
+from .handoff import Handoffs
+from .handoff_store import HandoffStore
+from .held_replies import HeldReplies
 from .intake import Intake
 from .processing import BotHandler, InboxProcessor
 from .sender import Sender
 from .settings import GatewaySettings
 from .store import GatewayStore
+from .template_catalog import TemplateCatalog
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +44,12 @@ class Gateway:
         self.graph: GraphClient | None = None
         self.sender: Sender | None = None
         self.processor: InboxProcessor | None = None
+        self.handoffs = Handoffs(
+            HandoffStore(self.store), clock, settings.handoff_idle_release_minutes * 60, settings.sweep_seconds
+        )
+        self.queries = ConversationQueries(self.store)
+        self.desk: AgentDesk | None = None
+        self.stopping = False
 
     async def start(self, bot: BotHandler) -> None:
         """Open the store (creating the schema) and the Graph client; the inbox is processed from here on."""
@@ -42,7 +57,20 @@ class Gateway:
         await self.store.create_schema()
         self.graph = GraphClient(self.settings)
         self.sender = Sender(self.store, self.graph, self.clock)
-        self.processor = InboxProcessor(self.store, self.graph, self.settings, bot, self.clock, self.owner)
+        self.desk = AgentDesk(
+            self.handoffs,
+            self.queries,
+            HeldReplies(self.store),
+            self.sender,
+            TemplateCatalog(self.graph, self.clock),
+            load_hotels(),
+            SampleReservations(),
+            self.clock,
+            self.owner,
+        )
+        self.processor = InboxProcessor(
+            self.store, self.graph, self.settings, bot, self.clock, self.owner, screen=self.desk.screen
+        )
         log.info(
             "WhatsApp gateway %s ready: store %s, Graph API %s",
             self.owner,
@@ -51,6 +79,8 @@ class Gateway:
         )
 
     async def stop(self) -> None:
+        self.stopping = True
+        await self.handoffs.stop()
         if self.processor is not None:
             await self.processor.stop()
         await self.intake.flush()

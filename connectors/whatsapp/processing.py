@@ -28,6 +28,8 @@ BATCH_SIZE = 200
 STOP_GRACE_SECONDS = 10.0
 
 BotHandler = Callable[[PendingDispatch], Awaitable[None]]
+Screen = Callable[[PendingDispatch], Awaitable[bool]]
+"""Asked before the bot gets a guest message; False keeps the message from the bot (a person holds the thread)."""
 
 
 class ConversationLocks:
@@ -66,8 +68,10 @@ class InboxProcessor:
         bot: BotHandler,
         clock: Callable[[], float],
         owner: str,
+        screen: Screen | None = None,
     ) -> None:
         self._store = store
+        self._screen = screen
         self._graph = graph
         self._settings = settings
         self._bot = bot
@@ -157,6 +161,9 @@ class InboxProcessor:
             await self._dispatch(item)
 
     async def _dispatch(self, item: PendingDispatch) -> None:
+        if self._screen is not None and not await self._screen(item):
+            await self._store.finish_dispatch(item.wamid, state="held")
+            return
         if self._settings.mark_read:
             self._spawn(self._mark_read(item))
         try:

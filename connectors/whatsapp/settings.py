@@ -44,6 +44,7 @@ class GatewaySettings:
     send_max_attempts: int = 5
     send_backoff_seconds: float = 0.5
     api_tokens: tuple[ApiToken, ...] = ()
+    handoff_idle_release_minutes: float = 0.0
 
     @property
     def messages_url(self) -> str:
@@ -68,6 +69,7 @@ SOURCES: dict[str, tuple[str | None, str]] = {
     "send_timeout_seconds": (None, "WHATSAPP_SEND_TIMEOUT_SECONDS"),
     "send_max_attempts": (None, "WHATSAPP_SEND_MAX_ATTEMPTS"),
     "send_backoff_seconds": (None, "WHATSAPP_SEND_BACKOFF_SECONDS"),
+    "handoff_idle_release_minutes": (None, "HANDOFF_IDLE_RELEASE_MINUTES"),
 }
 _REQUIRED = ("app_secret", "verify_token", "access_token")
 
@@ -95,6 +97,8 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
     settings = GatewaySettings(**values)
     if settings.reply_context not in ("never", "auto", "always"):
         raise SettingsError("WHATSAPP_REPLY_CONTEXT must be never, auto (quote when the guest wrote again) or always")
+    if settings.handoff_idle_release_minutes < 0:
+        raise SettingsError("HANDOFF_IDLE_RELEASE_MINUTES must be 0 (held threads stay held) or more")
     if not settings.api_url.startswith(("http://", "https://")):
         raise SettingsError(f"WHATSAPP_API_URL={settings.api_url!r} must be an http(s) URL")
     return settings

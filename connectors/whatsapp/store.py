@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,6 +277,10 @@ class GatewayStore:
         async with self._sqlite_writer, self.engine.begin() as connection:
             yield connection
 
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction for the gateway's other stores (handoffs, held replies) on this engine."""
+        return self._transaction()
+
     @classmethod
     def from_url(cls, url: str) -> GatewayStore:
         return cls(engine_for(url))
@@ -423,12 +427,13 @@ class GatewayStore:
             )
             return result.rowcount == 1
 
-    async def finish_dispatch(self, wamid: str) -> None:
+    async def finish_dispatch(self, wamid: str, state: str = "handled") -> None:
+        """Done with a guest message: `handled` by the bot, or `held` (kept for the agent holding the thread)."""
         async with self._transaction() as connection:
             await connection.execute(
                 messages.update()
                 .where(messages.c.direction == "inbound", messages.c.wamid == wamid)
-                .values(state="handled")
+                .values(state=state)
             )
 
     async def pending_dispatches(

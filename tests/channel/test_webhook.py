@@ -231,4 +231,5 @@ async def test_webhooks_left_unprocessed_are_processed_by_a_live_replica(
     processor = gateway.channel.gateway.processor
     assert processor is not None
     await processor.recover()
+    await gateway.settle()  # the recovered messages go to the bot in background tasks
     assert [m.text for m in bot.received] == ["¿A qué hora es el check-in?"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sanic import Blueprint
 
-from . import session
+from . import conversations, events, openapi, session
 
 if TYPE_CHECKING:
     from ..gateway import Gateway
@@ -18,3 +18,6 @@ PREFIX = "/api/v1"
 
 def add_api_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     session.add_routes(blueprint, gateway)
+    conversations.add_routes(blueprint, gateway)
+    events.add_routes(blueprint, gateway)
+    openapi.add_routes(blueprint)

@@ -18,14 +18,18 @@ if TYPE_CHECKING:
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
-def requires(gateway: Gateway, *roles: Role) -> Callable[[Handler], Handler]:
+def requires(gateway: Gateway, *roles: Role, query_token: bool = False) -> Callable[[Handler], Handler]:
     """Route decorator: the caller's token must be configured and hold one of `roles`; the handler finds it
-    in `request.ctx.token`."""
+    in `request.ctx.token`. With `query_token`, `?token=` stands in for the header (a browser's EventSource
+    cannot set headers); it is checked the same hashed, constant-time way."""
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            token = authenticate(request.headers.get("authorization"), gateway.settings.api_tokens)
+            authorization = request.headers.get("authorization")
+            if authorization is None and query_token and request.args.get("token"):
+                authorization = f"Bearer {request.args.get('token')}"
+            token = authenticate(authorization, gateway.settings.api_tokens)
             if token is None:
                 return problem(
                     401,

@@ -1,0 +1,323 @@
+"""The OpenAPI 3.1 description of the gateway's API, served at `GET /api/v1/openapi.json`.
+
+Written by hand next to the routes; tests/channel/test_agents_api.py validates every answer the running API
+gives against it, so the two cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+STRING = {"type": "string"}
+NUMBER = {"type": "number"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+
+ERROR = _object(["error"], error=_object(["code", "message"], code=STRING, message=STRING))
+HANDOFF = _object(
+    ["holder", "state", "agent", "reason", "since", "last_agent_at"],
+    holder=STRING,
+    state={"enum": ["bot", "queue", "agent"]},
+    agent=_nullable(STRING),
+    reason=_nullable(STRING),
+    since=_nullable(NUMBER),
+    last_agent_at=_nullable(NUMBER),
+)
+WINDOW = _object(["open", "closes_at"], open=BOOLEAN, closes_at=_nullable(NUMBER))
+CONVERSATION = _object(
+    ["business_id", "wa_id", "profile_name", "handoff", "window", "last_activity", "last_text", "unread"],
+    business_id=STRING,
+    wa_id=STRING,
+    profile_name=_nullable(STRING),
+    handoff=_object(
+        ["holder", "state", "reason", "since"],
+        holder=STRING,
+        state={"enum": ["bot", "queue", "agent"]},
+        reason=_nullable(STRING),
+        since=_nullable(NUMBER),
+    ),
+    window=WINDOW,
+    last_activity=_nullable(NUMBER),
+    last_text=_nullable(STRING),
+    last_origin=_nullable(STRING),
+    unread=INTEGER,
+)
+STATUS = _object(
+    ["status", "at"], status=STRING, at=_nullable(INTEGER), error_code=_nullable(INTEGER), error_title=_nullable(STRING)
+)
+MESSAGE = _object(
+    [
+        "id",
+        "business_id",
+        "wa_id",
+        "direction",
+        "origin",
+        "type",
+        "text",
+        "created_at",
+        "state",
+        "status",
+        "error",
+        "pricing",
+    ],
+    id=INTEGER,
+    business_id=STRING,
+    wa_id=STRING,
+    direction={"enum": ["inbound", "outbound"]},
+    origin=_nullable(STRING),
+    wamid=_nullable(STRING),
+    type=STRING,
+    text=_nullable(STRING),
+    created_at=NUMBER,
+    wa_timestamp=_nullable(INTEGER),
+    state=STRING,
+    status=_nullable(STRING),
+    status_at=_nullable(INTEGER),
+    error=_nullable(
+        _object(["code", "title"], code=_nullable(INTEGER), title=_nullable(STRING), details=_nullable(STRING))
+    ),
+    blocked_reason=_nullable(STRING),
+    pricing=_nullable({"type": "object"}),
+    statuses={"type": "array", "items": STATUS},
+)
+HANDOFF_EVENT = _object(
+    ["id", "at", "from", "to", "reason", "actor"],
+    id=INTEGER,
+    business_id=STRING,
+    wa_id=STRING,
+    at=NUMBER,
+    to=STRING,
+    reason=STRING,
+    actor=STRING,
+    **{"from": STRING},
+)
+TEMPLATE_OFFER = _object(
+    ["name", "language", "category", "body", "parameter_names", "parameters"],
+    name=STRING,
+    language=STRING,
+    category=STRING,
+    body=STRING,
+    parameter_names={"type": "array", "items": STRING},
+    parameters={"type": "array", "items": _nullable(STRING)},
+)
+HELD_REPLY = _object(
+    ["id", "origin", "text", "created_at", "state"],
+    id=INTEGER,
+    origin=STRING,
+    text=STRING,
+    created_at=NUMBER,
+    state=STRING,
+)
+SEND_OUTCOME = _object(
+    ["state", "wamid"],
+    state={"enum": ["accepted", "failed", "blocked"]},
+    wamid=_nullable(STRING),
+    error_code=_nullable(INTEGER),
+    error_title=_nullable(STRING),
+    reason=_nullable(STRING),
+)
+
+
+def _answers(ok: dict[str, Any] | None, *errors: int, ok_status: int = 200) -> dict[str, Any]:
+    described = {
+        401: "no known bearer token",
+        403: "a token of the wrong role",
+        404: "no such conversation among the token's hotels",
+        409: "the window is closed (with the templates that may be sent) or another agent holds the thread",
+        422: "invalid query or body",
+        502: "WhatsApp refused the send",
+    }
+    answers: dict[str, Any] = {}
+    if ok is not None:
+        answers[str(ok_status)] = {"description": "OK", "content": {"application/json": {"schema": ok}}}
+    for status in (401, 403, *errors):
+        answers[str(status)] = {"description": described[status], "content": {"application/json": {"schema": ERROR}}}
+    return answers
+
+
+PATH_PARAMETERS = [
+    {
+        "name": "business_id",
+        "in": "path",
+        "required": True,
+        "schema": STRING,
+        "description": "the hotel's phone number id",
+    },
+    {"name": "wa_id", "in": "path", "required": True, "schema": STRING, "description": "the guest's WhatsApp number"},
+]
+AGENT = [{"bearer": []}]
+HANDOFF_ANSWER = _object(["handoff", "changed"], handoff=HANDOFF, changed=BOOLEAN)
+SENT_ANSWER = _object(
+    ["messages", "handoff", "held_reply"],
+    messages={"type": "array", "items": SEND_OUTCOME},
+    handoff=HANDOFF,
+    held_reply=_nullable(HELD_REPLY),
+)
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "WhatsApp gateway for Rasa: agents' API", "version": "1"},
+    "servers": [{"url": "/webhooks/whatsapp/api/v1"}],
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "security": AGENT,
+    "paths": {
+        "/me": {
+            "get": {
+                "summary": "who the token is",
+                "responses": _answers(
+                    _object(
+                        ["name", "role", "hotels"],
+                        name=STRING,
+                        role={"enum": ["agent", "automation"]},
+                        hotels=_nullable({"type": "array", "items": STRING}),
+                    )
+                ),
+            }
+        },
+        "/conversations": {
+            "get": {
+                "summary": "conversations, newest activity first",
+                "parameters": [
+                    {"name": "hotel", "in": "query", "schema": STRING},
+                    {"name": "state", "in": "query", "schema": {"enum": ["bot", "queue", "agent", "held"]}},
+                    {"name": "window", "in": "query", "schema": {"enum": ["open", "closed"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                    {"name": "cursor", "in": "query", "schema": STRING},
+                ],
+                "responses": _answers(
+                    _object(
+                        ["conversations", "next_cursor"],
+                        conversations={"type": "array", "items": CONVERSATION},
+                        next_cursor=_nullable(STRING),
+                    ),
+                    422,
+                ),
+            }
+        },
+        "/search": {
+            "get": {
+                "summary": "messages by text, conversations by phone number or guest name",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 2}}
+                ],
+                "responses": _answers(
+                    _object(
+                        ["messages", "conversations"],
+                        messages={"type": "array", "items": MESSAGE},
+                        conversations={"type": "array", "items": CONVERSATION},
+                    ),
+                    422,
+                ),
+            }
+        },
+        "/conversations/{business_id}/{wa_id}": {
+            "parameters": PATH_PARAMETERS,
+            "get": {
+                "summary": "one thread: messages with statuses and pricing, handoff, window, reservation",
+                "responses": _answers(
+                    _object(
+                        [
+                            "conversation",
+                            "messages",
+                            "handoff_events",
+                            "held_replies",
+                            "reservation",
+                            "hotel",
+                            "language",
+                        ],
+                        conversation=CONVERSATION,
+                        messages={"type": "array", "items": MESSAGE},
+                        handoff_events={"type": "array", "items": HANDOFF_EVENT},
+                        held_replies={"type": "array", "items": HELD_REPLY},
+                        reservation=_nullable(
+                            {"type": "object", "required": ["booking_code", "guest_name", "arrival", "departure"]}
+                        ),
+                        hotel=_nullable(_object(["name"], name=STRING)),
+                        language={"enum": ["es", "en"]},
+                    ),
+                    404,
+                ),
+            },
+        },
+        "/conversations/{business_id}/{wa_id}/templates": {
+            "parameters": PATH_PARAMETERS,
+            "get": {
+                "summary": "approved templates, the guest's language first, parameters pre-filled",
+                "responses": _answers(
+                    _object(
+                        ["language", "templates"], language=STRING, templates={"type": "array", "items": TEMPLATE_OFFER}
+                    ),
+                    404,
+                ),
+            },
+        },
+        "/conversations/{business_id}/{wa_id}/takeover": {
+            "parameters": PATH_PARAMETERS,
+            "post": {
+                "summary": "an agent takes the thread from the bot",
+                "responses": _answers(HANDOFF_ANSWER, 404, 409),
+            },
+        },
+        "/conversations/{business_id}/{wa_id}/release": {
+            "parameters": PATH_PARAMETERS,
+            "post": {"summary": "give the thread back to the bot", "responses": _answers(HANDOFF_ANSWER, 404, 409)},
+        },
+        "/conversations/{business_id}/{wa_id}/reply": {
+            "parameters": PATH_PARAMETERS,
+            "post": {
+                "summary": "free text (takes the thread over); outside the window 409, or reopen",
+                "requestBody": _json_body(_object(["text"], text={"type": "string", "minLength": 1}, reopen=BOOLEAN)),
+                "responses": _answers(SENT_ANSWER, 404, 409, 422, 502),
+            },
+        },
+        "/conversations/{business_id}/{wa_id}/template": {
+            "parameters": PATH_PARAMETERS,
+            "post": {
+                "summary": "send an approved template (takes the thread over)",
+                "requestBody": _json_body(
+                    _object(
+                        ["name", "language", "parameters"],
+                        name=STRING,
+                        language=STRING,
+                        parameters={"type": "array", "items": STRING},
+                    )
+                ),
+                "responses": _answers(SENT_ANSWER, 404, 409, 422, 502),
+            },
+        },
+        "/events": {
+            "get": {
+                "summary": "server-sent events: message, status, handoff (token in the header or ?token=)",
+                "parameters": [{"name": "token", "in": "query", "schema": STRING}],
+                "responses": {
+                    "200": {"description": "an event stream", "content": {"text/event-stream": {"schema": STRING}}},
+                    "401": {"description": "no known token", "content": {"application/json": {"schema": ERROR}}},
+                    "403": {"description": "not an agent token", "content": {"application/json": {"schema": ERROR}}},
+                },
+            }
+        },
+    },
+}
+
+
+def add_routes(blueprint: Blueprint) -> None:
+    @blueprint.route("/api/v1/openapi.json", methods=["GET"])
+    async def openapi(request: Request) -> HTTPResponse:
+        return json(SPEC)

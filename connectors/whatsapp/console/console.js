@@ -1,0 +1,463 @@
+// The front desk's console: the agents' API of the gateway, with the token the agent logs in with (kept in
+// sessionStorage, so it goes with the tab), kept live by the API's event stream. No HTML is ever parsed from
+// data: every node is built with `el`.
+
+const API = "../api/v1";
+const TOKEN_KEY = "console.token";
+const LANGUAGE_KEY = "console.language";
+const HOUR = 3600;
+
+const TEXT = {
+  es: {
+    title: "Consola de recepción", language: "Idioma", logout: "Salir", login_title: "Entrar con un token de agente",
+    token: "Token", login: "Entrar", login_hint: "El token se guarda solo en esta pestaña.",
+    conversations: "Conversaciones", search: "Buscar texto, teléfono o nombre", all: "Todas",
+    state_held: "Con agente o en cola", state_queue: "En cola", state_agent: "Con agente", state_bot: "Con el bot",
+    take_over: "Tomar conversación", give_back: "Devolver al bot", reply: "Respuesta",
+    reply_placeholder: "Escriba su respuesta", reopen: "Reabrir con plantilla si la ventana está cerrada",
+    send: "Enviar", send_template: "Enviar una plantilla", send_template_button: "Enviar plantilla",
+    live_open: "en directo", live_closed: "reconectando…", bot: "Bot", queue: "Espera un agente",
+    agent: "Con {name}", window_open: "Ventana abierta: cierra en {left}", window_closed: "Ventana cerrada",
+    window_never: "El huésped no ha escrito", guest: "Huésped", origin_bot: "Bot", origin_gateway: "Sistema",
+    sent: "Enviado", delivered: "Entregado", read: "Leído", failed: "Falló", accepted: "Aceptado",
+    blocked: "No enviado (ventana cerrada)", held: "Retenido para el agente", reservation: "Reserva",
+    arrival: "Llegada", departure: "Salida", room: "Habitación", pending: "Pendiente", no_reservation: "Sin reserva",
+    empty: "No hay conversaciones", agent_took_over: "{who} tomó la conversación",
+    agent_released: "{who} la devolvió al bot", guest_asked: "El huésped pidió una persona",
+    bot_fallback: "El bot no supo ayudar: pasa a recepción", idle_release: "Vuelve al bot: ningún agente respondió", not_agent: "Este token no es de agente.",
+    bad_token: "Token no válido.", window_409: "La ventana está cerrada: {reason}. Elija una plantilla o marque «Reabrir».",
+    held_reply: "Texto retenido: se enviará cuando el huésped responda.", unread: "sin leer",
+  },
+  en: {
+    title: "Front desk console", language: "Language", logout: "Log out", login_title: "Log in with an agent token",
+    token: "Token", login: "Log in", login_hint: "The token is kept in this tab only.",
+    conversations: "Conversations", search: "Search text, phone or name", all: "All",
+    state_held: "With an agent or queued", state_queue: "Queued", state_agent: "With an agent", state_bot: "With the bot",
+    take_over: "Take over", give_back: "Give back to the bot", reply: "Reply",
+    reply_placeholder: "Type your reply", reopen: "Reopen with a template if the window is closed",
+    send: "Send", send_template: "Send a template", send_template_button: "Send template",
+    live_open: "live", live_closed: "reconnecting…", bot: "Bot", queue: "Waiting for an agent",
+    agent: "With {name}", window_open: "Window open: closes in {left}", window_closed: "Window closed",
+    window_never: "The guest never wrote", guest: "Guest", origin_bot: "Bot", origin_gateway: "System",
+    sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed", accepted: "Accepted",
+    blocked: "Not sent (window closed)", held: "Held for the agent", reservation: "Reservation",
+    arrival: "Arrival", departure: "Departure", room: "Room", pending: "Pending", no_reservation: "No reservation",
+    empty: "No conversations", agent_took_over: "{who} took over",
+    agent_released: "{who} gave it back to the bot", guest_asked: "The guest asked for a person",
+    bot_fallback: "The bot could not help: over to the front desk", idle_release: "Back to the bot: no agent answered", not_agent: "This is not an agent token.",
+    bad_token: "Invalid token.", window_409: "The window is closed: {reason}. Pick a template or tick “Reopen”.",
+    held_reply: "Held text: it is sent when the guest answers.", unread: "unread",
+  },
+};
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY) || "",
+  language: localStorage.getItem(LANGUAGE_KEY) || (navigator.language.startsWith("es") ? "es" : "en"),
+  me: null,
+  list: [],
+  current: null,
+  thread: null,
+  templates: [],
+  source: null,
+  refreshTimer: 0,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function t(key, values = {}) {
+  const text = TEXT[state.language][key] ?? TEXT.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+}
+
+/** A DOM element from attributes (`on…` ones become listeners) and children, so no HTML is ever parsed. */
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  node.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== ""));
+  return node;
+}
+
+class ApiError extends Error {
+  constructor(status, error) {
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.error = error;
+  }
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(`${API}${path}`, {
+    ...options,
+    headers: { Authorization: `Bearer ${state.token}`, "Content-Type": "application/json" },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, body.error || {});
+  return body;
+}
+
+function showAlert(message) {
+  const alert = $("alert");
+  alert.textContent = message;
+  alert.hidden = !message;
+}
+
+function translatePage() {
+  document.documentElement.lang = state.language;
+  $("language").value = state.language;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+    node.setAttribute("aria-label", t(node.dataset.i18nPlaceholder));
+  }
+  document.title = `${t("title")} · WhatsApp`;
+  setLive($("live").dataset.live === "open");
+  renderList();
+  renderThread();
+}
+
+function setLive(open) {
+  const live = $("live");
+  live.dataset.live = open ? "open" : "closed";
+  live.textContent = state.me ? t(open ? "live_open" : "live_closed") : "";
+}
+
+// --- logging in -------------------------------------------------------------------------------------------
+
+async function logIn(token) {
+  state.token = token;
+  try {
+    const me = await api("/me");
+    if (me.role !== "agent") throw new ApiError(403, { message: t("not_agent") });
+    state.me = me;
+  } catch (error) {
+    state.token = "";
+    sessionStorage.removeItem(TOKEN_KEY);
+    showAlert(error.status === 401 ? t("bad_token") : error.message);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  showAlert("");
+  $("login").hidden = true;
+  $("desk").hidden = false;
+  $("logout").hidden = false;
+  $("who").textContent = state.me.name;
+  connect();
+  await loadList();
+}
+
+function logOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.source?.close();
+  location.reload();
+}
+
+// --- live updates -----------------------------------------------------------------------------------------
+
+function connect() {
+  const source = new EventSource(`${API}/events?token=${encodeURIComponent(state.token)}`);
+  state.source = source;
+  source.onopen = () => setLive(true);
+  source.onerror = () => setLive(false);
+  const touches = (data) => state.current && data.business_id === state.current.business_id && data.wa_id === state.current.wa_id;
+  for (const kind of ["message", "status", "handoff"]) {
+    source.addEventListener(kind, (event) => {
+      const data = JSON.parse(event.data);
+      scheduleRefresh(touches(data));
+    });
+  }
+}
+
+/** Several events arrive together (a message and its statuses): refresh once for them all. */
+function scheduleRefresh(threadToo) {
+  state.refreshThread = state.refreshThread || threadToo;
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(async () => {
+    const thread = state.refreshThread;
+    state.refreshThread = false;
+    await loadList();
+    if (thread) await loadThread();
+  }, 120);
+}
+
+// --- the conversation list --------------------------------------------------------------------------------
+
+async function loadList() {
+  const query = $("search").value.trim();
+  try {
+    if (query.length >= 2) {
+      const found = await api(`/search?q=${encodeURIComponent(query)}`);
+      const byKey = new Map(found.conversations.map((c) => [key(c), c]));
+      state.list = [...byKey.values()];
+      state.searchHits = found.messages;
+    } else {
+      const filter = $("state-filter").value;
+      const body = await api(`/conversations?limit=100${filter ? `&state=${filter}` : ""}`);
+      state.list = body.conversations;
+      state.searchHits = [];
+    }
+  } catch (error) {
+    showAlert(error.message);
+    return;
+  }
+  renderList();
+}
+
+const key = (c) => `${c.business_id}:${c.wa_id}`;
+
+function windowText(window) {
+  if (window.closes_at === null) return [t("window_never"), "closed"];
+  const left = window.closes_at - Date.now() / 1000;
+  if (!window.open || left <= 0) return [t("window_closed"), "closed"];
+  const hours = Math.floor(left / HOUR);
+  const minutes = Math.floor((left % HOUR) / 60);
+  return [t("window_open", { left: `${hours} h ${String(minutes).padStart(2, "0")} min` }), left < HOUR ? "closing" : "open"];
+}
+
+function holderText(handoff) {
+  if (handoff.state === "bot") return t("bot");
+  if (handoff.state === "queue") return t("queue");
+  return t("agent", { name: handoff.holder.slice("agent:".length) });
+}
+
+function renderList() {
+  const list = $("conversations");
+  if (!list) return;
+  const hits = new Map();
+  for (const message of state.searchHits || []) hits.set(`${message.business_id}:${message.wa_id}`, message);
+  const items = state.list.map((c) => {
+    const [windowLabel, windowClass] = windowText(c.window);
+    const selected = state.current && key(state.current) === key(c);
+    return el(
+      "li",
+      { "data-key": key(c), "data-state": c.handoff.state, class: selected ? "selected" : "" },
+      el(
+        "button",
+        { type: "button", class: "conversation", onclick: () => openThread(c) },
+        el("span", { class: "conversation__name" }, c.profile_name || `+${c.wa_id}`),
+        c.unread ? el("span", { class: "unread", "aria-label": `${c.unread} ${t("unread")}` }, String(c.unread)) : null,
+        el("span", { class: `badge badge--${c.handoff.state}` }, holderText(c.handoff)),
+        el("span", { class: "conversation__text" }, c.last_text || ""),
+        el("span", { class: `window window--${windowClass}` }, windowLabel),
+      ),
+    );
+  });
+  for (const [hitKey, message] of hits) {
+    if (!state.list.some((c) => key(c) === hitKey)) {
+      items.push(el("li", { "data-key": hitKey }, el("button", {
+        type: "button", class: "conversation",
+        onclick: () => openThread({ business_id: message.business_id, wa_id: message.wa_id }),
+      }, el("span", { class: "conversation__name" }, message.profile_name || `+${message.wa_id}`),
+      el("span", { class: "conversation__text" }, message.text || ""))));
+    }
+  }
+  list.replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("empty"))]));
+}
+
+// --- one thread -------------------------------------------------------------------------------------------
+
+async function openThread(conversation) {
+  state.current = { business_id: conversation.business_id, wa_id: conversation.wa_id };
+  state.templates = [];
+  $("thread").hidden = false;
+  renderList();
+  await loadThread();
+  await loadTemplates();
+}
+
+async function loadThread() {
+  if (!state.current) return;
+  try {
+    state.thread = await api(`/conversations/${state.current.business_id}/${state.current.wa_id}`);
+  } catch (error) {
+    showAlert(error.message);
+    return;
+  }
+  renderThread();
+}
+
+async function loadTemplates() {
+  try {
+    const body = await api(`/conversations/${state.current.business_id}/${state.current.wa_id}/templates`);
+    state.templates = body.templates;
+  } catch (error) {
+    state.templates = [];
+  }
+  renderTemplates();
+}
+
+const TICKS = { accepted: "pending", sent: "sent", delivered: "delivered", read: "read", failed: "failed" };
+
+function originLabel(origin) {
+  if (origin === "guest") return t("guest");
+  if (origin === "bot") return t("origin_bot");
+  if (!origin || origin === "gateway") return t("origin_gateway");
+  return origin.split(":").slice(1).join(":");
+}
+
+function messageRow(message) {
+  const status = message.state === "failed" ? "failed" : message.status || message.state;
+  const outbound = message.direction === "outbound";
+  const origin = (message.origin || "").split(":")[0] || "gateway";
+  const parts = [
+    el("span", { class: "msg__who" }, originLabel(message.origin)),
+    el("p", { class: "msg__text" }, message.text || `[${message.type}]`),
+  ];
+  const meta = [el("time", {}, new Date(message.created_at * 1000).toLocaleTimeString(state.language, { hour: "2-digit", minute: "2-digit" }))];
+  if (outbound && TICKS[status]) {
+    meta.push(el("span", { class: `ticks ticks--${TICKS[status]}`, role: "img", "aria-label": t(status) }));
+  } else if (message.state === "held") {
+    meta.push(el("span", { class: "muted" }, t("held")));
+  } else if (message.state === "blocked") {
+    meta.push(el("span", { class: "error" }, t("blocked")));
+  }
+  if (message.error) {
+    parts.push(el("p", { class: "error msg__error" }, [message.error.code, message.error.title].filter(Boolean).join(" · ")));
+  }
+  parts.push(el("span", { class: "msg__meta" }, meta));
+  return el(
+    "li",
+    {
+      class: `msg msg--${outbound ? "out" : "in"} msg--${origin}${status === "failed" ? " msg--failed" : ""}`,
+      "data-id": message.id,
+      "data-wamid": message.wamid || "",
+      "data-origin": message.origin || "",
+      "data-status": status,
+    },
+    parts,
+  );
+}
+
+function eventRow(event) {
+  return el("li", { class: "handoff-event", "data-handoff": event.to },
+    t(event.reason, { who: originLabel(event.actor) }));
+}
+
+function renderThread() {
+  const thread = state.thread;
+  if (!thread || !$("messages")) return;
+  const c = thread.conversation;
+  $("guest-name").textContent = thread.reservation?.guest_name || c.profile_name || `+${c.wa_id}`;
+  $("guest-meta").textContent = `+${c.wa_id} · ${thread.hotel?.name || c.business_id} · ${thread.language.toUpperCase()}`;
+  const badge = $("handoff-state");
+  badge.textContent = holderText(c.handoff);
+  badge.dataset.state = c.handoff.state;
+  badge.className = `badge badge--${c.handoff.state}`;
+  const [windowLabel, windowClass] = windowText(c.window);
+  $("window-state").textContent = windowLabel;
+  $("window-state").className = `window window--${windowClass}`;
+  const mine = c.handoff.holder === `agent:${state.me.name}`;
+  $("take-over").hidden = mine;
+  $("give-back").hidden = c.handoff.state === "bot" || (c.handoff.state === "agent" && !mine);
+  renderReservation(thread.reservation);
+  const rows = [
+    ...thread.messages.map((m) => ({ at: m.created_at, node: messageRow(m) })),
+    ...thread.handoff_events.map((e) => ({ at: e.at, node: eventRow(e) })),
+    ...thread.held_replies.map((r) => ({ at: r.created_at, node: el("li", { class: "msg msg--out msg--held" }, el("p", {}, r.text), el("span", { class: "muted" }, t("held_reply"))) })),
+  ].sort((a, b) => a.at - b.at);
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren(...rows.map((row) => row.node));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function renderReservation(reservation) {
+  const box = $("reservation");
+  box.hidden = false;
+  if (!reservation) {
+    box.replaceChildren(el("span", { class: "muted" }, t("no_reservation")));
+    return;
+  }
+  const fact = (label, value) => el("span", { class: "fact" }, el("b", {}, `${label}: `), value);
+  box.replaceChildren(
+    el("strong", {}, `${t("reservation")} ${reservation.booking_code}`),
+    fact(t("arrival"), reservation.arrival),
+    fact(t("departure"), reservation.departure),
+    fact(t("room"), reservation.room),
+    fact(t("pending"), reservation.pending),
+  );
+}
+
+function renderTemplates() {
+  const choice = $("template-choice");
+  choice.replaceChildren(...state.templates.map((template, index) =>
+    el("option", { value: index }, `${template.name} · ${template.language} · ${template.category}`)));
+  renderTemplateParameters();
+}
+
+function renderTemplateParameters() {
+  const template = state.templates[Number($("template-choice").value)];
+  $("template-body").textContent = template ? template.body : "";
+  $("template-parameters").replaceChildren(...(template ? template.parameter_names.map((name, index) =>
+    el("label", { class: "field" }, el("span", {}, name),
+      el("input", { name: `parameter-${index}`, value: template.parameters[index] ?? "", required: true }))) : []));
+}
+
+// --- acting -----------------------------------------------------------------------------------------------
+
+function threadPath(action) {
+  return `/conversations/${state.current.business_id}/${state.current.wa_id}/${action}`;
+}
+
+async function act(action, body) {
+  showAlert("");
+  try {
+    const answer = await api(threadPath(action), { method: "POST", body: body ? JSON.stringify(body) : undefined });
+    await loadThread();
+    await loadList();
+    return answer;
+  } catch (error) {
+    if (error.error.code === "window_closed" && error.error.templates) {
+      state.templates = error.error.templates;
+      renderTemplates();
+      $("templates").open = true;
+      showAlert(t("window_409", { reason: error.error.reason }));
+    } else {
+      showAlert(error.message);
+    }
+    return null;
+  }
+}
+
+async function sendReply(event) {
+  event.preventDefault();
+  const text = $("reply-text").value.trim();
+  if (!text) return;
+  const answer = await act("reply", { text, reopen: $("reopen").checked });
+  if (answer) $("reply-text").value = "";
+}
+
+async function sendTemplate(event) {
+  event.preventDefault();
+  const template = state.templates[Number($("template-choice").value)];
+  if (!template) return;
+  const parameters = [...$("template-parameters").querySelectorAll("input")].map((input) => input.value.trim());
+  await act("template", { name: template.name, language: template.language, parameters });
+}
+
+// --- start ------------------------------------------------------------------------------------------------
+
+$("language").addEventListener("change", () => {
+  state.language = $("language").value;
+  localStorage.setItem(LANGUAGE_KEY, state.language);
+  translatePage();
+});
+$("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  logIn($("token").value.trim());
+});
+$("logout").addEventListener("click", logOut);
+$("search").addEventListener("input", () => scheduleRefresh(false));
+$("state-filter").addEventListener("change", loadList);
+$("take-over").addEventListener("click", () => act("takeover"));
+$("give-back").addEventListener("click", () => act("release"));
+$("composer").addEventListener("submit", sendReply);
+$("template-form").addEventListener("submit", sendTemplate);
+$("template-choice").addEventListener("change", renderTemplateParameters);
+setInterval(() => { renderList(); renderThread(); }, 30_000);
+
+translatePage();
+if (state.token) logIn(state.token);

@@ -1,0 +1,56 @@
+"""Pausing and resuming the Rasa tracker of a held conversation, so the bot cannot answer even if a guest
+message slips through to it (Rasa predicts nothing for a paused tracker).
+
+The channel's blueprint runs inside Rasa's Sanic app, where Rasa keeps its agent in `app.ctx.agent`; the
+events are appended under Rasa's conversation lock, as Rasa itself does. Where no Rasa agent runs (the
+gateway on a plain Sanic app in tests, benchmarks), `NoTracker` says so explicitly: the handoff flag in the
+gateway store still keeps the bot away from held threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from rasa.shared.core.events import ConversationPaused, ConversationResumed
+
+log = logging.getLogger(__name__)
+
+
+class TrackerControl(Protocol):
+    async def set_paused(self, sender_id: str, paused: bool) -> None:
+        """Append `ConversationPaused` or `ConversationResumed` unless the tracker is already so."""
+
+
+class NoTracker:
+    """No Rasa agent in this process: there is no tracker to pause."""
+
+    async def set_paused(self, sender_id: str, paused: bool) -> None:
+        log.debug("no Rasa agent in this process; tracker of %s left as it is", sender_id)
+
+
+class RasaTrackers:
+    """The trackers of the Rasa agent serving this app, found at each call (a model reload replaces it)."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    async def set_paused(self, sender_id: str, paused: bool) -> None:
+        agent = getattr(self._app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            log.warning(
+                "Rasa has no agent loaded; the tracker of a handed-over thread was not %s",
+                "paused" if paused else "resumed",
+            )
+            return
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+            if tracker.is_paused() == paused:
+                return
+            tracker.update(ConversationPaused() if paused else ConversationResumed())
+            await agent.tracker_store.save(tracker)
+
+
+def tracker_control_for(app: Any) -> TrackerControl:
+    """Rasa's trackers when the app runs a Rasa agent, otherwise `NoTracker`."""
+    return RasaTrackers(app) if hasattr(app.ctx, "agent") else NoTracker()
