@@ -11,6 +11,7 @@ reservation source that is down or slow gets a polite answer and an error in the
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -147,12 +148,15 @@ class ActionDetectLanguage(Action):
         return [] if language == previous else [SlotSet(LANGUAGE_SLOT, language)]
 
 
-class GuestAction(Action):
+class GuestAction(Action, ABC):
     """An action that answers the guest: the window is checked first, and failures become polite answers.
 
     When the guest's last message is over 24 hours old (a reply processed late), a free-form answer would be
     refused by WhatsApp, so the approved `reopen_conversation` template is sent in its place: the guest taps
     or writes, the window opens, and the question can be answered."""
+
+    @abstractmethod
+    def name(self) -> str: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         turn = Turn.of(tracker)
@@ -170,8 +174,8 @@ class GuestAction(Action):
             dispatcher.utter_message(response="utter_reservations_unavailable")
             return []
 
-    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn) -> list[EventType]:
-        raise NotImplementedError
+    @abstractmethod
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn) -> list[EventType]: ...
 
     @staticmethod
     async def _reservation_or_none(tracker: Tracker, turn: Turn) -> Reservation | None:
@@ -208,8 +212,8 @@ class HotelFactAction(GuestAction):
         utter(dispatcher, self.fact(turn, reservation))
         return []
 
-    def fact(self, turn: Turn, reservation: Reservation | None) -> Answer:
-        raise NotImplementedError
+    @abstractmethod
+    def fact(self, turn: Turn, reservation: Reservation | None) -> Answer: ...
 
 
 class ActionAnswerCheckinTime(HotelFactAction):
@@ -401,11 +405,14 @@ async def send_for_purpose(dispatcher: CollectingDispatcher, turn: Turn, purpose
     return True
 
 
-class ExternalMessageAction(Action):
+class ExternalMessageAction(Action, ABC):
     """A message an automation asks for through Rasa's `trigger_intent` (a reminder, a payment request): the
     guest may not have written for days, so the window decides between free text and a template."""
 
     purpose = "reservation_reminder"
+
+    @abstractmethod
+    def name(self) -> str: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         turn = Turn.of(tracker)
@@ -424,8 +431,9 @@ class ExternalMessageAction(Action):
             await send_for_purpose(dispatcher, turn, self.purpose, values)
         return []
 
+    @abstractmethod
     def values(self, turn: Turn, reservation: Reservation) -> dict[str, str] | None:
-        raise NotImplementedError
+        """The purpose's values for this stay; None when there is nothing to send (it is logged why)."""
 
 
 class ActionSendReservationReminder(ExternalMessageAction):
