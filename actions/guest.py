@@ -77,10 +77,16 @@ def last_message_timestamp(events: Sequence[Mapping[str, Any]]) -> int | None:
     return None
 
 
+EXTERNAL_PREFIX: Final = "EXTERNAL: "
+"""How Rasa writes the text of an intent triggered through its API (`trigger_intent`): never the guest's words."""
+
+
 def typed_text(text: str | None) -> str:
-    """The words the guest typed in a user message's text, or "" for an intent the channel triggered.
+    """The words the guest typed in a user message's text, or "" for an intent the channel or an automation
+    triggered.
 
     The channel sends non-text messages (a location, a photo, a reaction) and our own buttons as `/intent`
-    texts, and strips the leading "/" from what guests type, so a text starting with "/" carries no language.
+    texts, and strips the leading "/" from what guests type, so a text starting with "/" carries no language;
+    nor does "EXTERNAL: EXTERNAL_payment_request", Rasa's text for a `trigger_intent` call.
     """
-    return "" if not text or text.startswith("/") else text
+    return "" if not text or text.startswith(("/", EXTERNAL_PREFIX)) else text
