@@ -9,16 +9,19 @@ The facts asserted are the contract of ../shared/HOTELS.md.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from actions import answers
 from actions.hotels import load_hotels
 from actions.reservations import Reservation
+from actions.settings import DEFAULT_SEED_FILE
 from tests.processes import require_model, start_action_server, start_rasa
 from tests.support import ACCESS_TOKEN, ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
 
@@ -53,6 +56,13 @@ async def guest(sandbox: SandboxClient, rasa: str) -> SandboxClient:
 
 async def ask(sandbox: SandboxClient, wa_id: str, hotel: str, text: str, replies: int = 1) -> list[str]:
     """The guest writes `text` to `hotel`; the texts of the `replies` answers it gets."""
+    return [entry["content"]["body"] for entry in await ask_for_entries(sandbox, wa_id, hotel, text, replies)]
+
+
+async def ask_for_entries(
+    sandbox: SandboxClient, wa_id: str, hotel: str, text: str, replies: int = 1
+) -> list[dict[str, Any]]:
+    """The guest writes `text` to `hotel`; the thread entries of the `replies` answers it gets."""
     before = len(await outbound(sandbox, wa_id, hotel))
     await sandbox.guest_says(wa_id, text, to=hotel)
     deadline = asyncio.get_running_loop().time() + 30
@@ -62,7 +72,7 @@ async def ask(sandbox: SandboxClient, wa_id: str, hotel: str, text: str, replies
             await asyncio.sleep(0.3)  # an unexpected extra answer would arrive now
             sent = await outbound(sandbox, wa_id, hotel)
             assert len(sent) == before + replies, f"{text!r}: expected {replies} answers, got {sent[before:]}"
-            return [entry["content"]["body"] for entry in sent[before:]]
+            return sent[before:]
         assert asyncio.get_running_loop().time() < deadline, f"{text!r} got {sent[before:]} within 30 s"
         await asyncio.sleep(0.1)
 
@@ -72,10 +82,6 @@ async def outbound(sandbox: SandboxClient, wa_id: str, hotel: str) -> list[dict[
 
 
 def stay(code: str) -> Reservation:
-    import json
-
-    from actions.settings import DEFAULT_SEED_FILE
-
     records = json.loads(DEFAULT_SEED_FILE.read_text(encoding="utf-8"))["reservations"]
     return Reservation.from_mapping(next(r for r in records if r["booking_code"] == code))
 
@@ -141,30 +147,36 @@ def facts(hotel: str, code: str, language: str) -> dict[str, tuple[str, ...]]:
     }
 
 
-@pytest.mark.parametrize(
-    ("wa_id", "hotel", "code", "language", "greeting"),
-    [
-        (LUCIA, MIRADOR, "MDP-4F7K2Q", "es", "¡Hola, Lucía!"),
-        (LUCIA, ALAMEDA, "CAL-2B6N4R", "en", "Hello, Lucía!"),
-        (OLIVER, MIRADOR, "MDP-8H3L9X", "en", "Hello, Oliver!"),
-        (OLIVER, MIRADOR, "MDP-8H3L9X", "es", "¡Hola, Oliver!"),
-    ],
-    ids=["lucia-mirador-es", "lucia-alameda-en", "oliver-en", "oliver-es"],
-)
-async def test_a_guest_with_a_reservation_gets_every_answer_for_their_own_stay(
-    guest: SandboxClient, wa_id: str, hotel: str, code: str, language: str, greeting: str
-) -> None:
-    [hello] = await ask(guest, wa_id, hotel, "hola buenas" if language == "es" else "hi there")
-    assert hello.startswith(greeting)
-    assert HOTELS[hotel].name in hello
+GUESTS_WITH_A_RESERVATION = {
+    "lucia-mirador-es": (LUCIA, MIRADOR, "MDP-4F7K2Q", "es", "¡Hola, Lucía!"),
+    "lucia-alameda-en": (LUCIA, ALAMEDA, "CAL-2B6N4R", "en", "Hello, Lucía!"),
+    "oliver-en": (OLIVER, MIRADOR, "MDP-8H3L9X", "en", "Hello, Oliver!"),
+    "oliver-es": (OLIVER, ALAMEDA, "CAL-3A6B8C", "es", "¡Hola, Oliver!"),
+}
+"""Oliver also has a stay at Casa Alameda in the sample data, asked about in Spanish there."""
+
+
+async def conversation(
+    sandbox: SandboxClient, wa_id: str, hotel: str, code: str, language: str, greeting: str
+) -> dict[str, Any]:
+    """Greets, then asks every question; what was wrong (the greeting, or answers missing facts)."""
+    wrong: dict[str, Any] = {}
+    [hello] = await ask(sandbox, wa_id, hotel, "hola buenas" if language == "es" else "hi there")
+    if not hello.startswith(greeting) or HOTELS[hotel].name not in hello:
+        wrong["greeting"] = hello
     expected = facts(hotel, code, language)
-    wrong = {}
     for intent, text in QUESTIONS[language].items():
-        [reply] = await ask(guest, wa_id, hotel, text)
+        [reply] = await ask(sandbox, wa_id, hotel, text)
         missing = [fact for fact in expected[intent] if fact not in reply]
         if missing:
             wrong[text] = (reply, missing)
-    assert wrong == {}
+    return wrong
+
+
+async def test_guests_with_a_reservation_get_every_answer_for_their_own_stay(guest: SandboxClient) -> None:
+    """Four conversations at once (Lucía and Oliver at each hotel, Spanish and English), each question in turn."""
+    results = await asyncio.gather(*(conversation(guest, *case) for case in GUESTS_WITH_A_RESERVATION.values()))
+    assert dict(zip(GUESTS_WITH_A_RESERVATION, results, strict=True)) == {key: {} for key in GUESTS_WITH_A_RESERVATION}
 
 
 async def test_lucia_gets_the_stay_of_the_hotel_she_writes_to_in_either_language(guest: SandboxClient) -> None:
@@ -230,3 +242,43 @@ async def test_asking_for_a_person_is_answered_once_in_the_guests_language(
         assert expected in reply
     else:
         assert "cerrada" in reply or "closed" in reply
+
+
+async def test_an_automation_reaches_a_guest_inside_and_outside_the_window(guest: SandboxClient, rasa: str) -> None:
+    """Rasa's `trigger_intent` (how automations reach a guest): free text while the guest's window is open; once
+    the guest's last message is over 24 hours old, the approved template in their language, with its
+    parameters in order. A guest message processed that late is answered with `reopen_conversation`."""
+    [hello] = await ask(guest, LUCIA, MIRADOR, "hola buenas")
+    assert hello.startswith("¡Hola, Lucía!")
+    open_window = await trigger(guest, rasa, LUCIA, MIRADOR, "EXTERNAL_payment_request")
+    assert open_window["type"] == "text"
+    assert open_window["content"]["body"].startswith("Hola Lucía, su reserva tiene un pago pendiente de 289.40 EUR.")
+
+    # Sophie writes to Casa Alameda with WhatsApp's timestamp 25 hours in the past (the sandbox's clock): to
+    # the assistant her window has lapsed already.
+    await guest.advance(-25 * 3600)
+    [reopen] = await ask_for_entries(guest, "33612345678", ALAMEDA, "hello, what time is check-in?")
+    assert reopen["type"] == "template"
+    assert reopen["content"]["name"] == "reopen_conversation"
+    assert reopen["content"]["language"]["code"] == "en"
+    reminder = await trigger(guest, rasa, "33612345678", ALAMEDA, "EXTERNAL_reservation_reminder")
+    assert reminder["type"] == "template"
+    assert reminder["content"]["name"] == "reservation_reminder"
+    parameters = [p["text"] for p in reminder["content"]["components"][0]["parameters"]]
+    assert parameters == ["Sophie", "27 December 2026", "Casa Alameda"]
+
+
+async def trigger(sandbox: SandboxClient, rasa: str, wa_id: str, hotel: str, intent: str) -> dict[str, Any]:
+    before = len(await outbound(sandbox, wa_id, hotel))
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.post(
+            f"{rasa}/conversations/{hotel}:{wa_id}/trigger_intent",
+            params={"output_channel": "whatsapp"},
+            json={"name": intent},
+        )
+    assert response.status_code == 200, response.text
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(sent := await outbound(sandbox, wa_id, hotel)) <= before:
+        assert asyncio.get_running_loop().time() < deadline, f"{intent} sent nothing"
+        await asyncio.sleep(0.1)
+    return sent[before]
