@@ -8,7 +8,7 @@ it is tested without a tracker, and tolerant: a message typed in `rasa shell` ha
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -38,6 +38,20 @@ class Guest:
             profile_name=_text_or_none(metadata.get("profile_name")),
         )
 
+    @classmethod
+    def of_conversation(cls, sender_id: str | None, metadata: Mapping[str, Any] | None) -> Guest:
+        """The guest of a conversation: the metadata of their message, completed from the Rasa sender id
+        `<phone_number_id>:<wa_id>` (what a `trigger_intent` call, which carries no metadata, has alone)."""
+        guest = cls.from_metadata(metadata)
+        business, separator, wa_id = (sender_id or "").partition(":")
+        if not separator or not business.isdigit() or not wa_id.isdigit():
+            return guest
+        return cls(
+            wa_id=guest.wa_id or wa_id,
+            phone_number_id=guest.phone_number_id or business,
+            profile_name=guest.profile_name,
+        )
+
     @property
     def first_name(self) -> str | None:
         """The first word of the profile name, without control or format characters, for a friendly greeting;
@@ -49,10 +63,30 @@ class Guest:
         return words[0][:MAX_NAME_LENGTH] if words else None
 
 
+def last_message_timestamp(events: Sequence[Mapping[str, Any]]) -> int | None:
+    """WhatsApp's timestamp (Unix seconds) of the guest's latest message, from the metadata the channel stores
+    with each user message: the customer service window runs 24 hours from it. An intent triggered through
+    Rasa's API has no such metadata and is skipped; None when the guest never wrote through the channel."""
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        metadata = event.get("metadata")
+        value = metadata.get("timestamp") if isinstance(metadata, Mapping) else None
+        if isinstance(value, int | str) and str(value).isdigit():
+            return int(value)
+    return None
+
+
+EXTERNAL_PREFIX: Final = "EXTERNAL: "
+"""How Rasa writes the text of an intent triggered through its API (`trigger_intent`): never the guest's words."""
+
+
 def typed_text(text: str | None) -> str:
-    """The words the guest typed in a user message's text, or "" for an intent the channel triggered.
+    """The words the guest typed in a user message's text, or "" for an intent the channel or an automation
+    triggered.
 
     The channel sends non-text messages (a location, a photo, a reaction) and our own buttons as `/intent`
-    texts, and strips the leading "/" from what guests type, so a text starting with "/" carries no language.
+    texts, and strips the leading "/" from what guests type, so a text starting with "/" carries no language;
+    nor does "EXTERNAL: EXTERNAL_payment_request", Rasa's text for a `trigger_intent` call.
     """
-    return "" if not text or text.startswith("/") else text
+    return "" if not text or text.startswith(("/", EXTERNAL_PREFIX)) else text

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from . import agents_api, assistant_nlu, bot_roundtrip, sandbox_sends, webhook_ack
+from . import agents_api, assistant_nlu, assistant_turns, bot_roundtrip, sandbox_sends, webhook_ack
 
 
 def main() -> None:
-    for benchmark in (sandbox_sends, webhook_ack, bot_roundtrip, agents_api, assistant_nlu):
+    for benchmark in (sandbox_sends, webhook_ack, bot_roundtrip, agents_api, assistant_nlu, assistant_turns):
         benchmark.main()
         print(flush=True)
 

@@ -69,11 +69,14 @@ def base_environment() -> dict[str, str]:
     return env
 
 
-def start_action_server(folder: Path) -> tuple[ServerProcess, str]:
+def start_action_server(folder: Path, **settings: str) -> tuple[ServerProcess, str]:
+    """`rasa run actions` as the Procfile starts it; `settings` add environment variables (e.g. the Graph API
+    the actions list templates from)."""
     port = free_port()
     command = [RASA, "run", "actions", "--port", str(port), "--actions", "actions"]
     url = f"http://127.0.0.1:{port}"
-    return ServerProcess(command, base_environment(), folder / "actions.log", f"{url}/health", 120), url
+    env = {**base_environment(), **settings}
+    return ServerProcess(command, env, folder / "actions.log", f"{url}/health", 120), url
 
 
 def start_rasa(

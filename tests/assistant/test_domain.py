@@ -30,7 +30,8 @@ CONTRACT_INTENTS = {
 }  # fmt: skip
 HOTEL_INTENTS = {intent for intent in CONTRACT_INTENTS if intent.startswith(("ask_", "provide_"))}
 TRIGGERED_INTENTS = {trigger.lstrip("/") for trigger in INTENT_TRIGGERS.values()}
-RESPONSES_SENT_BY_ACTIONS = {"utter_greet", "utter_greet_by_name", "utter_human_handoff"}
+EXTERNAL_INTENTS = {"EXTERNAL_reservation_reminder", "EXTERNAL_payment_request"}
+"""Intents automations trigger through Rasa's API (`trigger_intent`): never typed, so no NLU examples."""
 MIN_EXAMPLES_PER_LANGUAGE = 15
 
 pytestmark = pytest.mark.filterwarnings("ignore:Slot auto-fill has been removed:UserWarning")
@@ -51,8 +52,30 @@ def rule_intents() -> set[str]:
     return intents
 
 
+def responses_sent_by_actions() -> set[str]:
+    """Every response name the action server's code sends (`actions/*.py`)."""
+    code = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "actions").glob("*.py"))
+    return set(re.findall(r'"(utter_\w+)"', code))
+
+
+def responses_in_rules_and_stories() -> set[str]:
+    steps = [
+        step
+        for name, key in (("rules.yml", "rules"), ("stories.yml", "stories"))
+        for flow in read_yaml_file(ROOT / "data" / name)[key]
+        for step in flow["steps"]
+    ]
+    return {step["action"] for step in steps if str(step.get("action", "")).startswith("utter_")}
+
+
 def test_the_contract_intents_and_the_triggered_ones_are_in_the_domain(domain: Domain) -> None:
-    assert (CONTRACT_INTENTS | TRIGGERED_INTENTS) - set(domain.intents) == set()
+    assert (CONTRACT_INTENTS | TRIGGERED_INTENTS | EXTERNAL_INTENTS) - set(domain.intents) == set()
+
+
+def test_every_response_is_used_and_every_response_the_actions_send_exists(domain: Domain) -> None:
+    sent = responses_sent_by_actions()
+    assert sent - set(domain.responses) == set()
+    assert set(domain.responses) - sent - responses_in_rules_and_stories() == set()
 
 
 def test_every_intent_has_a_rule(domain: Domain) -> None:
@@ -90,9 +113,12 @@ def expected_validation_warnings() -> set[str]:
     as `/intent`), and the responses the actions send appear in no rule."""
     without_examples = {
         f"The intent '{intent}' is listed in the domain file, but is not found in the NLU training data."
-        for intent in TRIGGERED_INTENTS
+        for intent in TRIGGERED_INTENTS | EXTERNAL_INTENTS
     }
-    without_rules = {f"The utterance '{name}' is not used in any story or rule." for name in RESPONSES_SENT_BY_ACTIONS}
+    without_rules = {
+        f"The utterance '{name}' is not used in any story or rule."
+        for name in responses_sent_by_actions() - responses_in_rules_and_stories()
+    }
     return without_examples | without_rules
 
 

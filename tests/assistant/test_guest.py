@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actions.guest import MAX_NAME_LENGTH, Guest, typed_text
+from actions.guest import MAX_NAME_LENGTH, Guest, last_message_timestamp, typed_text
 
 CHANNEL_METADATA = {
     "waba_id": "2000000001",
@@ -62,7 +62,41 @@ def test_first_name_is_short_printable_and_one_word(profile_name: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "typed"),
-    [("hola", "hola"), ("/share_location", ""), ('/request_human{"x": 1}', ""), ("", ""), (None, "")],
+    [
+        ("hola", "hola"),
+        ("/share_location", ""),
+        ('/request_human{"x": 1}', ""),
+        ("EXTERNAL: EXTERNAL_payment_request", ""),
+        ("", ""),
+        (None, ""),
+    ],
 )
 def test_typed_text(text: str | None, typed: str) -> None:
     assert typed_text(text) == typed
+
+
+@pytest.mark.parametrize(
+    ("sender_id", "metadata", "expected"),
+    [
+        ("1000000002:34612345678", None, Guest("34612345678", "1000000002", None)),
+        ("1000000002:34612345678", CHANNEL_METADATA, Guest("34612345678", "1000000001", "Lucía Fernández")),
+        ("default", None, Guest(None, None, None)),
+        ("rest:abc", None, Guest(None, None, None)),
+    ],
+)
+def test_the_conversation_names_the_hotel_and_the_guest_when_metadata_does_not(
+    sender_id: str, metadata: dict[str, Any] | None, expected: Guest
+) -> None:
+    assert Guest.of_conversation(sender_id, metadata) == expected
+
+
+def test_the_last_message_timestamp_skips_triggered_intents_and_bot_events() -> None:
+    events = [
+        {"event": "user", "metadata": {"timestamp": 1795000000}},
+        {"event": "bot", "metadata": {"timestamp": 1795009999}},
+        {"event": "user", "metadata": {"timestamp": "1795000100"}},
+        {"event": "user", "text": "EXTERNAL: EXTERNAL_payment_request", "metadata": {}},
+    ]
+    assert last_message_timestamp(events) == 1795000100
+    assert last_message_timestamp(events[-1:]) is None
+    assert last_message_timestamp([]) is None

@@ -1,0 +1,284 @@
+"""The assistant end to end: guests write through the sandbox, the real Rasa server with the WhatsApp channel
+and the trained model understands them, the real action server answers from the hotel facts and the sample
+reservations, and the answers arrive in the guest's thread. One Rasa and one action server for the module;
+each guest's conversation is one test, its messages one after the other as a person types them.
+
+The facts asserted are the contract of ../shared/HOTELS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from actions import answers
+from actions.hotels import load_hotels
+from actions.reservations import Reservation
+from actions.settings import DEFAULT_SEED_FILE
+from tests.processes import require_model, start_action_server, start_rasa
+from tests.support import ACCESS_TOKEN, ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
+
+HOTELS = load_hotels()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("assistant-e2e")
+
+
+@pytest.fixture(scope="module")
+def action_server(folder: Path, sandbox_process: SandboxProcess) -> Iterator[str]:
+    require_model()
+    process, url = start_action_server(folder, WHATSAPP_API_URL=sandbox_process.url, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN)
+    yield url
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def rasa(folder: Path, action_server: str, sandbox_process: SandboxProcess) -> Iterator[str]:
+    process, url = start_rasa(folder, sandbox_process.url, action_server)
+    yield url
+    process.stop()
+
+
+@pytest.fixture
+async def guest(sandbox: SandboxClient, rasa: str) -> SandboxClient:
+    await sandbox.configure(webhook_url=f"{rasa}/webhooks/whatsapp/webhook")
+    return sandbox
+
+
+async def ask(sandbox: SandboxClient, wa_id: str, hotel: str, text: str, replies: int = 1) -> list[str]:
+    """The guest writes `text` to `hotel`; the texts of the `replies` answers it gets."""
+    return [entry["content"]["body"] for entry in await ask_for_entries(sandbox, wa_id, hotel, text, replies)]
+
+
+async def ask_for_entries(
+    sandbox: SandboxClient, wa_id: str, hotel: str, text: str, replies: int = 1
+) -> list[dict[str, Any]]:
+    """The guest writes `text` to `hotel`; the thread entries of the `replies` answers it gets."""
+    before = len(await outbound(sandbox, wa_id, hotel))
+    await sandbox.guest_says(wa_id, text, to=hotel)
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        sent = await outbound(sandbox, wa_id, hotel)
+        if len(sent) >= before + replies:
+            await asyncio.sleep(0.3)  # an unexpected extra answer would arrive now
+            sent = await outbound(sandbox, wa_id, hotel)
+            assert len(sent) == before + replies, f"{text!r}: expected {replies} answers, got {sent[before:]}"
+            return sent[before:]
+        assert asyncio.get_running_loop().time() < deadline, f"{text!r} got {sent[before:]} within 30 s"
+        await asyncio.sleep(0.1)
+
+
+async def outbound(sandbox: SandboxClient, wa_id: str, hotel: str) -> list[dict[str, Any]]:
+    return [e for e in await sandbox.thread(wa_id, hotel) if e["direction"] == "outbound"]
+
+
+def stay(code: str) -> Reservation:
+    records = json.loads(DEFAULT_SEED_FILE.read_text(encoding="utf-8"))["reservations"]
+    return Reservation.from_mapping(next(r for r in records if r["booking_code"] == code))
+
+
+def cancellation_fact(hotel: str, code: str, language: str) -> str:
+    """The deadline while it is ahead, else the words that say it passed (the sample dates are fixed)."""
+    deadline = answers.free_cancellation_deadline(HOTELS[hotel], stay(code))
+    if datetime.now(timezone.utc) < deadline:
+        return answers.format_moment(deadline.astimezone(HOTELS[hotel].timezone), language)
+    return "ya ha pasado" if language == "es" else "has passed"
+
+
+QUESTIONS = {
+    "es": {
+        "ask_checkin_time": "a que hora es el check-in?",
+        "ask_checkout_time": "y hasta que hora es el checkout?",
+        "ask_address": "cuál es la dirección del hotel?",
+        "ask_wifi": "cuál es la clave del wifi?",
+        "ask_parking": "tenéis parking? 🚗",
+        "ask_breakfast": "a qué hora es el desayuno?",
+        "ask_cancellation_policy": "puedo cancelar gratis?",
+        "ask_reservation": "me confirmas las fechas de mi reserva?",
+        "ask_payment_status": "cuánto me queda por pagar?",
+        "ask_payment_link": "me mandas el enlace de pago?",
+    },
+    "en": {
+        "ask_checkin_time": "what time can I check in",
+        "ask_checkout_time": "what time is checkout?",
+        "ask_address": "where is the hotel?",
+        "ask_wifi": "what's the wifi password?",
+        "ask_parking": "is there parking?",
+        "ask_breakfast": "what time is breakfast?",
+        "ask_cancellation_policy": "can i cancel for free?",
+        "ask_reservation": "can you check my booking?",
+        "ask_payment_status": "how much do i still owe?",
+        "ask_payment_link": "can you send me the payment link?",
+    },
+}
+
+
+def facts(hotel: str, code: str, language: str) -> dict[str, tuple[str, ...]]:
+    """What each answer must say for this stay, in this language."""
+    mirador = hotel == MIRADOR
+    reservation = stay(code)
+    arrival = answers.format_date(reservation.arrival, language)
+    departure = answers.format_date(reservation.departure, language)
+    pending = answers.format_money(reservation.pending, "EUR")
+    link = reservation.payment_link or ""
+    return {
+        "ask_checkin_time": ("15:00" if mirador else "14:00", arrival),
+        "ask_checkout_time": ("12:00" if mirador else "11:00", departure),
+        "ask_address": (
+            "Paseo Marítimo 12, 29016 Málaga" if mirador else "Calle Alameda de Hércules 30, 41002 Sevilla",
+            "https://www.google.com/maps/search/?api=1&query=",
+        ),
+        "ask_wifi": ("Mirador-Guest", "puerto2026") if mirador else ("Alameda-WiFi", "azahar24"),
+        "ask_parking": ("18 EUR",) if mirador else ("Plaza de Armas", "400 m"),
+        "ask_breakfast": ("07:30", "10:30", "14 EUR") if mirador else ("08:00", "11:00", "12 EUR"),
+        "ask_cancellation_policy": (code, "48" if mirador else "24", cancellation_fact(hotel, code, language)),
+        "ask_reservation": (code, arrival, departure, reservation.room(language)),
+        "ask_payment_status": (code, pending, link) if link else (code, "✅"),
+        "ask_payment_link": (link,) if link else (code, "✅"),
+    }
+
+
+GUESTS_WITH_A_RESERVATION = {
+    "lucia-mirador-es": (LUCIA, MIRADOR, "MDP-4F7K2Q", "es", "¡Hola, Lucía!"),
+    "lucia-alameda-en": (LUCIA, ALAMEDA, "CAL-2B6N4R", "en", "Hello, Lucía!"),
+    "oliver-en": (OLIVER, MIRADOR, "MDP-8H3L9X", "en", "Hello, Oliver!"),
+    "oliver-es": (OLIVER, ALAMEDA, "CAL-3A6B8C", "es", "¡Hola, Oliver!"),
+}
+"""Oliver also has a stay at Casa Alameda in the sample data, asked about in Spanish there."""
+
+
+async def conversation(
+    sandbox: SandboxClient, wa_id: str, hotel: str, code: str, language: str, greeting: str
+) -> dict[str, Any]:
+    """Greets, then asks every question; what was wrong (the greeting, or answers missing facts)."""
+    wrong: dict[str, Any] = {}
+    [hello] = await ask(sandbox, wa_id, hotel, "hola buenas" if language == "es" else "hi there")
+    if not hello.startswith(greeting) or HOTELS[hotel].name not in hello:
+        wrong["greeting"] = hello
+    expected = facts(hotel, code, language)
+    for intent, text in QUESTIONS[language].items():
+        [reply] = await ask(sandbox, wa_id, hotel, text)
+        missing = [fact for fact in expected[intent] if fact not in reply]
+        if missing:
+            wrong[text] = (reply, missing)
+    return wrong
+
+
+async def test_guests_with_a_reservation_get_every_answer_for_their_own_stay(guest: SandboxClient) -> None:
+    """Four conversations at once (Lucía and Oliver at each hotel, Spanish and English), each question in turn."""
+    results = await asyncio.gather(*(conversation(guest, *case) for case in GUESTS_WITH_A_RESERVATION.values()))
+    assert dict(zip(GUESTS_WITH_A_RESERVATION, results, strict=True)) == {key: {} for key in GUESTS_WITH_A_RESERVATION}
+
+
+async def test_lucia_gets_the_stay_of_the_hotel_she_writes_to_in_either_language(guest: SandboxClient) -> None:
+    """Both hotels answer the same question at once, each for its own reservation, and then in Spanish."""
+    mirador, alameda = await asyncio.gather(
+        ask(guest, LUCIA, MIRADOR, "how much do i still owe?"), ask(guest, LUCIA, ALAMEDA, "how much do i still owe?")
+    )
+    assert "MDP-4F7K2Q" in mirador[0]
+    assert "289.40 EUR" in mirador[0]
+    assert "CAL-2B6N4R" in alameda[0]
+    assert "142.00 EUR" in alameda[0]
+    [spanish] = await ask(guest, LUCIA, ALAMEDA, "y a qué hora es el check in?")
+    assert spanish.startswith("Tu llegada es el 9 de enero de 2027")
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "hotel", "language", "question", "code", "answer_facts"),
+    [
+        ("34699000111", ALAMEDA, "es", "¿está pagada mi reserva?", "mi localizador es cal-7y1m5t",
+         ("Sophie", "CAL-7Y1M5T", "275.00 EUR")),
+        ("447700900999", MIRADOR, "en", "what dates is my booking?", "my booking code is MDP-8H3L9X",
+         ("Oliver", "MDP-8H3L9X", "2 December 2026", "5 December 2026")),
+    ],
+    ids=["unknown-es", "unknown-en"],
+)  # fmt: skip
+async def test_an_unknown_number_is_asked_for_the_code_and_then_answered(
+    guest: SandboxClient,
+    wa_id: str,
+    hotel: str,
+    language: str,
+    question: str,
+    code: str,
+    answer_facts: tuple[str, ...],
+) -> None:
+    [asked] = await ask(guest, wa_id, hotel, question)
+    assert "ABC-1234XY" in asked
+    assert asked.startswith("No encuentro" if language == "es" else "I can't find")
+    other_hotel_code = "MDP-4F7K2Q" if hotel == ALAMEDA else "CAL-2B6N4R"
+    [not_found] = await ask(guest, wa_id, hotel, other_hotel_code)
+    assert other_hotel_code in not_found
+    found, answer = await ask(guest, wa_id, hotel, code, replies=2)
+    assert answer_facts[0] in found
+    joined = found + " " + answer
+    assert [fact for fact in answer_facts if fact not in joined] == []
+    [wifi] = await ask(guest, wa_id, hotel, "wifi password?" if language == "en" else "clave del wifi?")
+    assert HOTELS[hotel].wifi_password in wifi
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "hotel", "text", "expected"),
+    [
+        (OLIVER, ALAMEDA, "can I talk to a person please?", "someone from reception at Casa Alameda"),
+        ("34699000222", MIRADOR, "quiero hablar con una persona", "una persona de recepción de Hotel Mirador"),
+    ],
+)
+async def test_asking_for_a_person_is_answered_once_in_the_guests_language(
+    guest: SandboxClient, wa_id: str, hotel: str, text: str, expected: str
+) -> None:
+    """The hand-off instruction to the gateway is never sent to WhatsApp: the guest gets one answer."""
+    [reply] = await ask(guest, wa_id, hotel, text)
+    reception_open = HOTELS[hotel].reception_open_at(datetime.now(timezone.utc))
+    if reception_open:
+        assert expected in reply
+    else:
+        assert "cerrada" in reply or "closed" in reply
+
+
+async def test_an_automation_reaches_a_guest_inside_and_outside_the_window(guest: SandboxClient, rasa: str) -> None:
+    """Rasa's `trigger_intent` (how automations reach a guest): free text while the guest's window is open; once
+    the guest's last message is over 24 hours old, the approved template in their language, with its
+    parameters in order. A guest message processed that late is answered with `reopen_conversation`."""
+    [hello] = await ask(guest, LUCIA, MIRADOR, "hola buenas")
+    assert hello.startswith("¡Hola, Lucía!")
+    open_window = await trigger(guest, rasa, LUCIA, MIRADOR, "EXTERNAL_payment_request")
+    assert open_window["type"] == "text"
+    assert open_window["content"]["body"].startswith("Hola Lucía, su reserva tiene un pago pendiente de 289.40 EUR.")
+
+    # Sophie writes to Casa Alameda with WhatsApp's timestamp 25 hours in the past (the sandbox's clock): to
+    # the assistant her window has lapsed already.
+    await guest.advance(-25 * 3600)
+    [reopen] = await ask_for_entries(guest, "33612345678", ALAMEDA, "hello, what time is check-in?")
+    assert reopen["type"] == "template"
+    assert reopen["content"]["name"] == "reopen_conversation"
+    assert reopen["content"]["language"]["code"] == "en"
+    reminder = await trigger(guest, rasa, "33612345678", ALAMEDA, "EXTERNAL_reservation_reminder")
+    assert reminder["type"] == "template"
+    assert reminder["content"]["name"] == "reservation_reminder"
+    parameters = [p["text"] for p in reminder["content"]["components"][0]["parameters"]]
+    assert parameters == ["Sophie", "27 December 2026", "Casa Alameda"]
+
+
+async def trigger(sandbox: SandboxClient, rasa: str, wa_id: str, hotel: str, intent: str) -> dict[str, Any]:
+    before = len(await outbound(sandbox, wa_id, hotel))
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.post(
+            f"{rasa}/conversations/{hotel}:{wa_id}/trigger_intent",
+            params={"output_channel": "whatsapp"},
+            json={"name": intent},
+        )
+    assert response.status_code == 200, response.text
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(sent := await outbound(sandbox, wa_id, hotel)) <= before:
+        assert asyncio.get_running_loop().time() < deadline, f"{intent} sent nothing"
+        await asyncio.sleep(0.1)
+    return sent[before]
