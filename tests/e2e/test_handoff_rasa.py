@@ -14,18 +14,11 @@ import httpx
 import pytest
 
 from tests.e2e.test_whatsapp_rasa import bot_replies
-from tests.processes import ROOT, require_model, start_action_server, start_rasa
+from tests.processes import require_model, start_action_server, start_rasa
 from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
 
 TOKENS = "desk:agent:*:desk-secret"
 API = "/webhooks/whatsapp/api/v1"
-
-
-def _actions_emit_the_handoff_contract() -> bool:
-    """Whether the action server sends `{"gateway": {"handoff": ...}}` (issue 5 builds that side)."""
-    return any(
-        '"gateway"' in path.read_text() and "handoff" in path.read_text() for path in (ROOT / "actions").glob("*.py")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +99,6 @@ async def test_a_taken_over_thread_pauses_the_tracker_and_the_bot_until_it_is_gi
     assert third["content"]["body"].startswith("¡Hola")
 
 
-@pytest.mark.skipif(
-    not _actions_emit_the_handoff_contract(),
-    reason="the action server on this branch does not yet send the handoff contract message (issue 5)",
-)
 @pytest.mark.parametrize(
     ("wa_id", "text"), [(LUCIA, "quiero hablar con una persona"), (OLIVER, "I want to talk to a human")]
 )
