@@ -4,8 +4,13 @@
   (the sample reservations of the two sample hotels), so `make run` answers with no configuration.
 - `HttpReservations`: a property management system's JSON API over httpx, with a timeout:
   `GET {PMS_API_URL}/hotels/{phone_number_id}/reservations?wa_id={wa_id}` answers `{"reservations": [...]}`,
-  `GET {PMS_API_URL}/hotels/{phone_number_id}/reservations/{booking_code}` answers one reservation or 404;
+  `GET {PMS_API_URL}/hotels/{phone_number_id}/reservations/{booking_code}` answers one reservation or 404,
+  `GET {PMS_API_URL}/reservations?hotel={id}&hotel={id}&q={text}` answers `{"reservations": [...]}` whose
+  guest name or booking code contains the text (the agents' search in the gateway);
   each reservation shaped like an entry of the seed file.
+
+The gateway (its agents' API) and the action server build their repository from the same settings
+(`ActionSettings`), so both read the same reservations.
 
 Every look-up is scoped to one hotel (the business number the guest wrote to): a booking code of another
 hotel is not found, and a guest with stays at two hotels gets the stay of the hotel they wrote to. An adapter
@@ -19,7 +24,8 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -108,6 +114,11 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
+def fold(text: str) -> str:
+    """Lower case without accents, so "fernandez" finds "Fernández" (the agents' search compares so)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))
+
+
 def find_booking_code(text: str) -> str | None:
     """The first booking code in `text`, normalized; None when there is none."""
     match = BOOKING_CODE.search(text or "")
@@ -125,8 +136,8 @@ def current_or_next(reservations: Iterable[Reservation], today: date) -> Reserva
 
 
 class ReservationRepository(Protocol):
-    """Where the actions find reservations. Both methods raise `ReservationsUnavailableError` when the source
-    cannot answer; "not found" is `None` / an empty list, never an exception."""
+    """Where the actions and the gateway find reservations. The look-ups raise `ReservationsUnavailableError`
+    when the source cannot answer; "not found" is `None` / an empty list, never an exception."""
 
     async def for_guest(self, phone_number_id: str, wa_id: str) -> list[Reservation]:
         """Every reservation of the guest with this WhatsApp number at this hotel."""
@@ -134,6 +145,11 @@ class ReservationRepository(Protocol):
 
     async def by_code(self, phone_number_id: str, booking_code: str) -> Reservation | None:
         """The reservation with this booking code at this hotel (any casing), or None."""
+        ...
+
+    async def search(self, phone_number_ids: Collection[str], text: str) -> list[Reservation]:
+        """The reservations at these hotels whose guest name or booking code contains `text`, compared
+        without case or accents (the agents' search)."""
         ...
 
     async def close(self) -> None: ...
@@ -156,6 +172,7 @@ class SqliteReservations:
 
     def __init__(self, path: str = ":memory:") -> None:
         self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.create_function("fold", 1, fold, deterministic=True)
         self._db.executescript(_SCHEMA)
 
     @classmethod
@@ -183,6 +200,17 @@ class SqliteReservations:
     async def by_code(self, phone_number_id: str, booking_code: str) -> Reservation | None:
         found = self._query("phone_number_id = ? AND booking_code = ?", (phone_number_id, normalize_code(booking_code)))
         return found[0] if found else None
+
+    async def search(self, phone_number_ids: Collection[str], text: str) -> list[Reservation]:
+        hotels = sorted(phone_number_ids)
+        if not hotels or not text.strip():
+            return []
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", fold(text.strip())) + "%"
+        where = (
+            f"phone_number_id IN ({', '.join('?' * len(hotels))}) AND "
+            "(fold(json_extract(record, '$.guest_name')) LIKE ? ESCAPE '\\' OR fold(booking_code) LIKE ? ESCAPE '\\')"
+        )
+        return self._query(where, (*hotels, pattern, pattern))
 
     def _query(self, where: str, parameters: tuple[str, ...]) -> list[Reservation]:
         try:
@@ -235,7 +263,18 @@ class HttpReservations:
         [reservation] = self._read([body])
         return reservation if reservation.phone_number_id == phone_number_id else None
 
-    async def _get(self, path: str, params: Mapping[str, str] | None) -> Any:
+    async def search(self, phone_number_ids: Collection[str], text: str) -> list[Reservation]:
+        hotels = sorted(phone_number_ids)
+        if not hotels or not text.strip():
+            return []
+        params = [*(("hotel", h) for h in hotels), ("q", text.strip())]
+        body = await self._get("/reservations", params)
+        items = body.get("reservations") if isinstance(body, Mapping) else None
+        if not isinstance(items, list):
+            raise ReservationsUnavailableError('the PMS answer has no "reservations" list')
+        return [r for r in self._read(items) if r.phone_number_id in hotels]
+
+    async def _get(self, path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> Any:
         """The JSON answer of a GET; None for a 404."""
         try:
             response = await self._client.get(path, params=params)

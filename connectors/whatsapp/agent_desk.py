@@ -12,15 +12,17 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from actions.hotels import Hotel
 from actions.language import detect_language
+from actions.reservations import Reservation, ReservationRepository
 from actions.template_choice import ChoiceError, TemplateChoice, choose_message
 
 from .conversation_queries import ConversationQueries
 from .errors import GraphApiError
-from .guest_reservations import GuestReservation, ReservationLookup
+from .guest_reservations import guest_reservation, reservation_threads
 from .handoff import Handoffs
 from .handoff_rules import agent_holder
 from .handoff_store import HandoffChange
@@ -52,7 +54,7 @@ class GuestContext:
     """What an agent needs beside the messages: the hotel, the reservation, the language, the window."""
 
     hotel: Hotel | None
-    reservation: GuestReservation | None
+    reservation: Reservation | None
     language: str
     profile_name: str | None
     window: WindowState
@@ -75,7 +77,7 @@ class AgentDesk:
         sender: Sender,
         catalog: TemplateCatalog,
         hotels: Mapping[str, Hotel],
-        reservations: ReservationLookup,
+        reservations: ReservationRepository,
         clock: Callable[[], float],
         owner: str,
     ) -> None:
@@ -95,13 +97,22 @@ class AgentDesk:
         self, business_id: str, wa_id: str, profile_name: str | None, last_inbound_at: int | None
     ) -> GuestContext:
         hotel = self._hotels.get(business_id)
-        reservation = self.reservations.find(business_id, wa_id)
-        last_text = await self.queries.last_guest_text(business_id, wa_id)
+        now = datetime.fromtimestamp(self._clock(), timezone.utc)
+        today = (now.astimezone(hotel.timezone) if hotel else now).date()
+        reservation, last_text = await asyncio.gather(
+            guest_reservation(self.reservations, business_id, wa_id, today),
+            self.queries.last_guest_text(business_id, wa_id),
+        )
         language = detect_language(last_text or "", None, wa_id)
         values = known_values(language, hotel, reservation, profile_name)
         return GuestContext(
             hotel, reservation, language, profile_name, window_state(last_inbound_at, self._clock()), values
         )
+
+    async def reserved_threads(self, hotels: frozenset[str] | None, text: str) -> list[tuple[str, str]]:
+        """The conversations of guests whose reservation's name or booking code contains `text`, at `hotels`
+        (None: every hotel with facts, the ones a PMS can be asked about)."""
+        return await reservation_threads(self.reservations, self._hotels.keys() if hotels is None else hotels, text)
 
     async def template_offers(self, business_id: str, context: GuestContext) -> list[TemplateOffer]:
         """Approved templates for this guest, or an empty list when the hotel or its catalog is unknown."""

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from actions.hotels import load_hotels
+from actions.reservations import ReservationRepository, repository_from_settings
 
 from .agent_desk import AgentDesk
 from .conversation_queries import ConversationQueries
 from .graph import GraphClient
-from .guest_reservations import SampleReservations
 from .handoff import Handoffs
 from .handoff_store import HandoffStore
 from .held_replies import HeldReplies
@@ -49,6 +49,7 @@ class Gateway:
         )
         self.queries = ConversationQueries(self.store)
         self.desk: AgentDesk | None = None
+        self.reservations: ReservationRepository | None = None
         self.stopping = False
 
     async def start(self, bot: BotHandler) -> None:
@@ -57,6 +58,7 @@ class Gateway:
         await self.store.create_schema()
         self.graph = GraphClient(self.settings)
         self.sender = Sender(self.store, self.graph, self.clock)
+        self.reservations = repository_from_settings(self.settings.reservations)
         self.desk = AgentDesk(
             self.handoffs,
             self.queries,
@@ -64,7 +66,7 @@ class Gateway:
             self.sender,
             TemplateCatalog(self.graph, self.clock),
             load_hotels(),
-            SampleReservations(),
+            self.reservations,
             self.clock,
             self.owner,
         )
@@ -86,6 +88,8 @@ class Gateway:
         await self.intake.flush()
         if self.graph is not None:
             await self.graph.close()
+        if self.reservations is not None:
+            await self.reservations.close()
         await self.store.close()
 
 

@@ -1,72 +1,68 @@
-"""The guest's reservation shown next to a thread and used to pre-fill template parameters.
+"""The guest's reservation as the agents' API shows it beside a thread, and the look-ups the API makes.
 
-A stand-in until the action server's reservation repository (`actions/reservations.py`, issue 5) can be
-shared: the four sample reservations of the project's hotels (HOTELS.md), looked up by hotel and WhatsApp
-number. `ReservationLookup` is the seam to swap it for the repository.
+The reservations themselves come from the action server's repository (`actions/reservations.py`), built
+from the same settings, so an agent sees what the assistant tells the guest. This module only chooses the
+stay to show, turns a `Reservation` into the API's JSON (the one place that shape is made), and keeps a
+reservation source that cannot answer from breaking a thread view or a search: it logs and answers none.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import asdict, dataclass
+import logging
+from collections.abc import Collection
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
+
+from actions.answers import format_money
+from actions.reservations import (
+    Reservation,
+    ReservationRepository,
+    ReservationsUnavailableError,
+    current_or_next,
+)
+
+log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class GuestReservation:
-    booking_code: str
-    business_id: str
-    guest_name: str
-    wa_id: str
-    arrival: date
-    departure: date
-    room: str
-    total: str
-    paid: str
-    pending: str
-    payment_link: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["arrival"], data["departure"] = self.arrival.isoformat(), self.departure.isoformat()
-        return data
+async def guest_reservation(
+    repository: ReservationRepository, business_id: str, wa_id: str, today: date
+) -> Reservation | None:
+    """The stay under way or next to come of this guest at this hotel; None when there is none, or when the
+    reservation source is down (logged), so the thread is still shown."""
+    try:
+        return current_or_next(await repository.for_guest(business_id, wa_id), today)
+    except ReservationsUnavailableError as error:
+        log.error("reservation of a guest of %s unavailable: %s", business_id, error)
+        return None
 
 
-class ReservationLookup(Protocol):
-    def find(self, business_id: str, wa_id: str) -> GuestReservation | None: ...
-
-    def named(self, text: str) -> list[GuestReservation]:
-        """Reservations whose guest name or booking code contains `text` (the agents' search)."""
-        ...
-
-
-SAMPLE_RESERVATIONS = (
-    GuestReservation("MDP-4F7K2Q", "1000000001", "Lucía Fernández", "34612345678", date(2026, 12, 18),
-                     date(2026, 12, 21), "Double, sea view", "389.40 EUR", "100.00 EUR", "289.40 EUR",
-                     "https://pay.example.com/MDP-4F7K2Q"),
-    GuestReservation("MDP-8H3L9X", "1000000001", "Oliver Bennett", "447700900123", date(2026, 12, 2),
-                     date(2026, 12, 5), "Junior suite", "612.00 EUR", "612.00 EUR", "0.00 EUR", None),
-    GuestReservation("CAL-2B6N4R", "1000000002", "Lucía Fernández", "34612345678", date(2027, 1, 9),
-                     date(2027, 1, 11), "Single", "142.00 EUR", "0.00 EUR", "142.00 EUR",
-                     "https://pay.example.com/CAL-2B6N4R"),
-    GuestReservation("CAL-7Y1M5T", "1000000002", "Sophie Laurent", "33612345678", date(2026, 12, 27),
-                     date(2026, 12, 30), "Double", "275.00 EUR", "275.00 EUR", "0.00 EUR", None),
-)  # fmt: skip
+async def reservation_threads(
+    repository: ReservationRepository, hotels: Collection[str], text: str
+) -> list[tuple[str, str]]:
+    """(business_id, wa_id) of the guests whose reservation's name or booking code contains `text`; none
+    when the reservation source is down (logged), so the search still finds messages and numbers."""
+    try:
+        found = await repository.search(hotels, text)
+    except ReservationsUnavailableError as error:
+        log.error("reservation search unavailable: %s", error)
+        return []
+    return [(r.phone_number_id, r.wa_id) for r in found if r.wa_id]
 
 
-class SampleReservations:
-    """The sample reservations, newest arrival first when a guest has several at one hotel."""
-
-    def find(self, business_id: str, wa_id: str) -> GuestReservation | None:
-        mine = [r for r in SAMPLE_RESERVATIONS if r.business_id == business_id and r.wa_id == wa_id]
-        return max(mine, key=lambda r: r.arrival, default=None)
-
-    def named(self, text: str) -> list[GuestReservation]:
-        wanted = _folded(text)
-        return [r for r in SAMPLE_RESERVATIONS if wanted in _folded(r.guest_name) or wanted in _folded(r.booking_code)]
-
-
-def _folded(text: str) -> str:
-    """Lower case without accents, so "fernandez" finds "Fernández"."""
-    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))
+def reservation_json(reservation: Reservation, language: str) -> dict[str, Any]:
+    """The API's `reservation` object (the console and the OpenAPI description read these names); the room
+    in the guest's language, amounts as the hotel writes them (`289.40 EUR`)."""
+    money = reservation.currency
+    return {
+        "booking_code": reservation.booking_code,
+        "business_id": reservation.phone_number_id,
+        "guest_name": reservation.guest_name,
+        "wa_id": reservation.wa_id,
+        "arrival": reservation.arrival.isoformat(),
+        "departure": reservation.departure.isoformat(),
+        "room": reservation.room(language),
+        "total": format_money(reservation.total, money),
+        "paid": format_money(reservation.paid, money),
+        "pending": format_money(reservation.pending, money),
+        "payment_link": reservation.payment_link,
+    }

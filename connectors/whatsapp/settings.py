@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from actions.settings import ActionSettings
+from actions.settings import SettingsError as ActionSettingsError
 
 from .api.tokens import ApiToken, TokenSpecError, parse_tokens
 
@@ -45,6 +48,9 @@ class GatewaySettings:
     send_backoff_seconds: float = 0.5
     api_tokens: tuple[ApiToken, ...] = ()
     handoff_idle_release_minutes: float = 0.0
+    reservations: ActionSettings = field(default_factory=ActionSettings)
+    """Where the agents' API finds reservations: the action server's settings (`RESERVATIONS_BACKEND`,
+    `PMS_API_URL`, ...), read from the same variables so both see the same reservations."""
 
     @property
     def messages_url(self) -> str:
@@ -93,6 +99,10 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
     try:
         values["api_tokens"] = parse_tokens(environ.get("GATEWAY_API_TOKENS", ""))
     except TokenSpecError as error:
+        raise SettingsError(str(error)) from error
+    try:
+        values["reservations"] = ActionSettings.from_env(environ)
+    except ActionSettingsError as error:
         raise SettingsError(str(error)) from error
     settings = GatewaySettings(**values)
     if settings.reply_context not in ("never", "auto", "always"):

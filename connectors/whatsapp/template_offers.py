@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from actions.answers import format_money
 from actions.hotels import Hotel
+from actions.reservations import Reservation
 from actions.template_choice import PURPOSES, CatalogTemplate
-
-from .guest_reservations import GuestReservation
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -40,7 +40,7 @@ class TemplateOffer:
 
 
 def known_values(
-    language: str, hotel: Hotel | None, reservation: GuestReservation | None, profile_name: str | None
+    language: str, hotel: Hotel | None, reservation: Reservation | None, profile_name: str | None
 ) -> dict[str, str]:
     """What the gateway knows of the guest and the hotel, by the parameter names of `PURPOSES`."""
     values: dict[str, str] = {}
@@ -58,7 +58,7 @@ def known_values(
             if language == "es"
             else f"{arrival.day} {_MONTHS_EN[arrival.month - 1]} {arrival.year}"
         )
-        values["amount_pending"] = reservation.pending
+        values["amount_pending"] = format_money(reservation.pending, reservation.currency)
         if reservation.payment_link:
             values["payment_link"] = reservation.payment_link
     return values

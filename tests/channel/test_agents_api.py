@@ -13,6 +13,7 @@ import httpx
 import pytest
 from rasa.core.channels.channel import UserMessage
 
+from actions.settings import ActionSettings
 from connectors.whatsapp.api.openapi import SPEC
 from connectors.whatsapp.api.tokens import parse_tokens
 from tests.channel.agents_api import PREFIX, AgentsApi
@@ -25,7 +26,7 @@ from tests.gateway_support import (
     empty_database,
     settings_for,
 )
-from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient
+from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient, free_port
 
 DAY = 24 * 60 * 60
 TOKENS = (
@@ -147,7 +148,39 @@ async def test_an_agent_sees_only_the_hotels_of_their_token(
     assert (await boss.get(thread_path(ALAMEDA))).status_code == 200
     found = (await desk.get("/search", params={"q": "hola desde"})).json()
     assert [m["business_id"] for m in found["messages"]] == [MIRADOR]
+    by_name = (await desk.get("/search", params={"q": "fernandez"})).json()
+    assert [(c["business_id"], c["wa_id"]) for c in by_name["conversations"]] == [(MIRADOR, LUCIA)]
+    by_code = (await boss.get("/search", params={"q": "cal-2b6n"})).json()
+    assert [(c["business_id"], c["wa_id"]) for c in by_code["conversations"]] == [(ALAMEDA, LUCIA)]
+    assert (await desk.get("/search", params={"q": "CAL-2B6N4R"})).json()["conversations"] == []
     assert (await desk.get(thread_path(MIRADOR, OLIVER))).status_code == 404
+
+
+async def test_a_pms_that_is_down_leaves_the_thread_readable_without_a_reservation(
+    db_kind: str, tmp_path: Path, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
+) -> None:
+    url = database_url(db_kind, tmp_path)
+    if db_kind == "postgresql":
+        await empty_database(url)
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there: every look-up is refused
+    reservations = ActionSettings(reservations_backend="http", pms_api_url=nobody, pms_timeout_seconds=1)
+    settings = settings_for(sandbox.base_url, url, api_tokens=parse_tokens(TOKENS), reservations=reservations)
+    server = GatewayServer(settings, bot, clock)
+    await server.start()
+    await sandbox.configure(webhook_url=server.webhook_url)
+    desk = AgentsApi(server.url, "desk-secret")
+    try:
+        await guest_writes(sandbox, server, "Hola, mi reserva")
+        thread = await desk.get(thread_path())
+        assert thread.status_code == 200
+        assert thread.json()["reservation"] is None
+        assert thread.json()["messages"][0]["text"] == "Hola, mi reserva"
+        found = (await desk.get("/search", params={"q": "reserva"})).json()
+        assert [m["text"] for m in found["messages"]] == ["Hola, mi reserva"]
+        assert (await desk.get(f"{thread_path()}/templates")).status_code == 200
+    finally:
+        await desk.close()
+        await server.stop()
 
 
 async def test_take_over_reply_release(

@@ -233,3 +233,41 @@ def test_settings_choose_the_adapter() -> None:
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         ActionSettings.from_env(env)
+
+
+async def test_search_finds_names_without_accents_or_case_and_codes_in_part(sqlite: SqliteReservations) -> None:
+    both = {MIRADOR, ALAMEDA}
+    assert {r.booking_code for r in await sqlite.search(both, "FERNANDEZ")} == {"MDP-4F7K2Q", "CAL-2B6N4R"}
+    assert [r.booking_code for r in await sqlite.search({MIRADOR}, "lucía fern")] == ["MDP-4F7K2Q"]
+    assert [r.booking_code for r in await sqlite.search(both, "7y1m")] == ["CAL-7Y1M5T"]
+    assert [r.guest_name for r in await sqlite.search(both, "o'connor")] == ["James O'Connor"]
+
+
+async def test_search_stays_inside_the_hotels_asked_and_treats_wildcards_as_text(sqlite: SqliteReservations) -> None:
+    assert await sqlite.search({MIRADOR}, "Sophie") == []
+    assert await sqlite.search({MIRADOR, ALAMEDA}, "%") == []
+    assert await sqlite.search({MIRADOR, ALAMEDA}, "_") == []
+    assert await sqlite.search(set(), "Lucía") == []
+
+
+async def test_http_search_asks_the_pms_for_the_hotels_and_keeps_only_theirs(
+    pms: respx.MockRouter, http: HttpReservations
+) -> None:
+    alameda = RECORDS[2]
+    route = pms.get("/reservations").respond(json={"reservations": [RECORDS[0], alameda]})
+    found = await http.search({MIRADOR}, " Fernández ")
+    assert [r.booking_code for r in found] == ["MDP-4F7K2Q"]
+    [call] = route.calls
+    assert call.request.url.params.get_list("hotel") == [MIRADOR]
+    assert call.request.url.params["q"] == "Fernández"
+    assert call.request.headers["Authorization"] == "Bearer pms-secret"
+
+
+async def test_http_search_asks_once_for_several_hotels_and_fails_as_unavailable(
+    pms: respx.MockRouter, http: HttpReservations
+) -> None:
+    route = pms.get("/reservations").respond(503)
+    with pytest.raises(ReservationsUnavailableError, match="answered 503"):
+        await http.search({ALAMEDA, MIRADOR}, "Oliver")
+    [call] = route.calls
+    assert call.request.url.params.get_list("hotel") == [MIRADOR, ALAMEDA]

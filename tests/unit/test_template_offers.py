@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from actions.hotels import load_hotels
+from actions.reservations import SqliteReservations
+from actions.settings import DEFAULT_SEED_FILE
 from actions.template_choice import CatalogTemplate
-from connectors.whatsapp.guest_reservations import SampleReservations
+from connectors.whatsapp.guest_reservations import guest_reservation
 from connectors.whatsapp.template_offers import known_values, offers
 from tests.support import ROOT
 
@@ -14,11 +17,14 @@ CATALOG = [
     CatalogTemplate.from_graph(t)
     for t in json.loads((ROOT / "sandbox" / "data" / "catalog.json").read_text())["business_accounts"][0]["templates"]
 ]
+TODAY = date(2026, 11, 25)
 
 
-def test_offers_put_the_guests_language_first_and_fill_what_is_known() -> None:
+async def test_offers_put_the_guests_language_first_and_fill_what_is_known() -> None:
     hotel = load_hotels()["1000000001"]
-    reservation = SampleReservations().find("1000000001", "447700900123")
+    reservation = await guest_reservation(
+        SqliteReservations.seeded(DEFAULT_SEED_FILE), "1000000001", "447700900123", TODAY
+    )
     values = known_values("en", hotel, reservation, "Olly")
     found = offers(CATALOG, "en", values)
     languages = [o.language for o in found]
@@ -30,6 +36,17 @@ def test_offers_put_the_guests_language_first_and_fill_what_is_known() -> None:
     assert all(t.approved for t in CATALOG if any(o.name == t.name and o.language == t.language for o in found))
 
 
+async def test_a_pending_amount_and_link_come_from_the_reservation_as_the_hotel_writes_them() -> None:
+    reservation = await guest_reservation(
+        SqliteReservations.seeded(DEFAULT_SEED_FILE), "1000000001", "34612345678", TODAY
+    )
+    values = known_values("es", load_hotels()["1000000001"], reservation, None)
+    assert values["guest_name"] == "Lucía"
+    assert values["arrival_date"] == "18/12/2026"
+    assert values["amount_pending"] == "289.40 EUR"
+    assert values["payment_link"] == "https://pay.example.com/MDP-4F7K2Q"
+
+
 def test_without_a_reservation_the_profile_name_and_the_hotel_fill_what_they_can() -> None:
     values = known_values("es", load_hotels()["1000000002"], None, "Ana María")
     assert values == {
@@ -38,10 +55,3 @@ def test_without_a_reservation_the_profile_name_and_the_hotel_fill_what_they_can
         "hotel_address": "Calle Alameda de Hércules 30, 41002 Sevilla",
         "check_in_time": "14:00",
     }
-
-
-def test_a_guest_with_stays_at_two_hotels_gets_the_one_of_the_hotel_they_write_to() -> None:
-    lookup = SampleReservations()
-    assert lookup.find("1000000001", "34612345678").booking_code == "MDP-4F7K2Q"
-    assert lookup.find("1000000002", "34612345678").booking_code == "CAL-2B6N4R"
-    assert lookup.find("1000000002", "447700900123") is None

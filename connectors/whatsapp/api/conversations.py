@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse, json
 
 from ..agent_desk import AgentDesk, DeskError, GuestContext, Sent
 from ..conversation_queries import MAX_PAGE, ConversationQuery, ConversationSummary
+from ..guest_reservations import reservation_json
 from ..handoff_store import HandoffChange
 from .auth import requires, token_of
 from .responses import problem
@@ -42,8 +43,9 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
         text = (request.args.get("q") or "").strip()
         if len(text) < 2:
             return problem(422, "invalid_query", "q must have at least 2 characters: words, a phone number or a name")
-        named = [(r.business_id, r.wa_id) for r in _desk(gateway).reservations.named(text)]
-        found_messages, threads = await gateway.queries.search(text, token_of(request).hotels, named)
+        hotels = token_of(request).hotels
+        named = await _desk(gateway).reserved_threads(hotels, text)
+        found_messages, threads = await gateway.queries.search(text, hotels, named)
         now = gateway.clock()
         return json({"messages": found_messages, "conversations": [c.to_json(now) for c in threads]})
 
@@ -63,7 +65,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
                 "messages": await gateway.queries.thread(business_id, wa_id),
                 "handoff_events": [e.to_json() for e in events],
                 "held_replies": [r.to_json() for r in await desk.held.waiting(business_id, wa_id)],
-                "reservation": context.reservation.to_json() if context.reservation else None,
+                "reservation": reservation_json(context.reservation, context.language) if context.reservation else None,
                 "hotel": {"name": context.hotel.name} if context.hotel else None,
                 "language": context.language,
             }
