@@ -45,7 +45,19 @@ async def whatsapp_once(client: httpx.AsyncClient, sandbox: str, i: int) -> floa
 
 async def rest_once(client: httpx.AsyncClient, rasa: str, i: int) -> float:
     started = time.time()
-    response = await client.post(f"{rasa}/webhooks/rest/webhook", json={"sender": f"rest{i}", "message": TEXT})
+    wa_id = f"3468{i:07d}"
+    # The metadata the WhatsApp channel gives the bot, so that the actions do the same work on both paths.
+    metadata = {
+        "phone_number_id": MIRADOR,
+        "wa_id": wa_id,
+        "profile_name": "Guest",
+        "message_id": f"wamid.rest{i}",
+        "timestamp": int(time.time()),
+        "type": "text",
+    }
+    response = await client.post(
+        f"{rasa}/webhooks/rest/webhook", json={"sender": f"{MIRADOR}:{wa_id}", "message": TEXT, "metadata": metadata}
+    )
     answers = response.json()
     if not answers:
         raise RuntimeError("the REST channel gave no answer")
