@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from .automation_runtime import AutomationRuntime
 from .graph import GraphClient
 from .intake import Intake
 from .processing import BotHandler, InboxProcessor
@@ -35,6 +36,7 @@ class Gateway:
         self.graph: GraphClient | None = None
         self.sender: Sender | None = None
         self.processor: InboxProcessor | None = None
+        self.automation: AutomationRuntime | None = None
 
     async def start(self, bot: BotHandler) -> None:
         """Open the store (creating the schema) and the Graph client; the inbox is processed from here on."""
@@ -42,7 +44,11 @@ class Gateway:
         await self.store.create_schema()
         self.graph = GraphClient(self.settings)
         self.sender = Sender(self.store, self.graph, self.clock)
-        self.processor = InboxProcessor(self.store, self.graph, self.settings, bot, self.clock, self.owner)
+        self.automation = AutomationRuntime(self.store, self.settings, self.clock, self.owner)
+        self.processor = InboxProcessor(
+            self.store, self.graph, self.settings, bot, self.clock, self.owner, listener=self.automation
+        )
+        self.automation.start(self.sender)
         log.info(
             "WhatsApp gateway %s ready: store %s, Graph API %s",
             self.owner,
@@ -51,6 +57,8 @@ class Gateway:
         )
 
     async def stop(self) -> None:
+        if self.automation is not None:
+            await self.automation.stop()
         if self.processor is not None:
             await self.processor.stop()
         await self.intake.flush()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from .api.tokens import ApiToken, TokenSpecError, parse_tokens
+from .automation_settings import AutomationSettings, AutomationSettingsError, load_automation_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
@@ -44,6 +45,7 @@ class GatewaySettings:
     send_max_attempts: int = 5
     send_backoff_seconds: float = 0.5
     api_tokens: tuple[ApiToken, ...] = ()
+    automation: AutomationSettings = field(default_factory=AutomationSettings)
 
     @property
     def messages_url(self) -> str:
@@ -91,6 +93,10 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
     try:
         values["api_tokens"] = parse_tokens(environ.get("GATEWAY_API_TOKENS", ""))
     except TokenSpecError as error:
+        raise SettingsError(str(error)) from error
+    try:
+        values["automation"] = load_automation_settings(environ)
+    except AutomationSettingsError as error:
         raise SettingsError(str(error)) from error
     settings = GatewaySettings(**values)
     if settings.reply_context not in ("never", "auto", "always"):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sanic import Blueprint
 
-from . import session
+from . import automations, session
 
 if TYPE_CHECKING:
     from ..gateway import Gateway
@@ -18,3 +18,4 @@ PREFIX = "/api/v1"
 
 def add_api_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     session.add_routes(blueprint, gateway)
+    automations.add_routes(blueprint, gateway)
