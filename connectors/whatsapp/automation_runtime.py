@@ -36,11 +36,11 @@ class AutomationRuntime:
         self.hotels = load_hotels()
         self.card = load_rate_card(automation.rate_card_path, automation.pricing_rules_path, automation.markets_path)
         self.outbox = Outbox(store)
-        self.catalog = TemplateCatalog(store)
-        self.automations = Automations(store, self.outbox, self.catalog, self.card, self.hotels, automation, clock)
-        self.pacer = pacer_for(store, automation.redis_url)
         # The queue retries by itself (later, with the number slowed down): its client sends once.
         self.graph = GraphClient(replace(settings, send_max_attempts=1))
+        self.catalog = TemplateCatalog(store, self.graph)
+        self.automations = Automations(store, self.outbox, self.catalog, self.card, self.hotels, automation, clock)
+        self.pacer = pacer_for(store, automation.redis_url)
         self.dispatcher = Dispatcher(
             self.automations,
             self.outbox,
@@ -70,7 +70,7 @@ class AutomationRuntime:
         results: dict[str, int | str] = {}
         for waba_id in sorted(waba_ids or {h.business_account_id for h in self.hotels.values()}):
             try:
-                results[waba_id] = await self.catalog.sync(self.graph, waba_id)
+                results[waba_id] = await self.catalog.sync(waba_id)
             except Exception as error:
                 log.warning("template sync of %s failed: %s", waba_id, error)
                 results[waba_id] = f"failed: {error}"

@@ -12,6 +12,7 @@ from actions.template_choice import CatalogTemplate
 
 from .automations import month_bounds
 from .costs import SentMessage
+from .outbox import delivery_of
 from .phones import region_of_wa_id
 from .store import GatewayStore, messages
 from .window import WINDOW
@@ -35,8 +36,6 @@ async def month_messages(
                     messages.c.type,
                     messages.c.body,
                     messages.c.created_at,
-                    messages.c.status,
-                    messages.c.pricing,
                 ).where(
                     messages.c.direction == "outbound",
                     messages.c.business_id == business_id,
@@ -60,6 +59,7 @@ async def month_messages(
         )
         for row in rows:
             inbound.setdefault(row.wa_id, []).append(row.wa_timestamp)
+        deliveries = await delivery_of(connection, [row.wamid for row in sent])
     result = []
     for row in sent:
         kind = "service"
@@ -69,6 +69,7 @@ async def month_messages(
             kind = categories.get((template.get("name"), language), "unknown")
         times = inbound.get(row.wa_id, [])
         newest = bisect.bisect_right(times, row.created_at)
+        delivery = deliveries.get(row.wamid)
         in_window = newest > 0 and row.created_at - times[newest - 1] <= window
         result.append(
             SentMessage(
@@ -79,8 +80,8 @@ async def month_messages(
                 region=region_of_wa_id(row.wa_id),
                 kind=kind,
                 in_window=in_window,
-                delivered=row.status in DELIVERED,
-                reported=json.loads(row.pricing) if row.pricing else None,
+                delivered=delivery is not None and delivery.status in DELIVERED,
+                reported=delivery.pricing if delivery else None,
             )
         )
     return result

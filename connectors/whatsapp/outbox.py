@@ -25,9 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .pricing import Charge
-from .store import GatewayStore, OutboundRecord, messages, metadata, statuses
+from .store import STATUS_RANK, GatewayStore, OutboundRecord, metadata, statuses
 
 State = Literal["queued", "sending", "sent", "failed", "held", "cancelled", "refused"]
 LANE_REPLY, LANE_TRANSACTIONAL, LANE_MARKETING = 0, 1, 2
@@ -440,47 +441,28 @@ class Outbox:
     # --- reading ---------------------------------------------------------------------------------------
 
     async def message(self, message_id: int) -> dict[str, Any] | None:
-        """One queued message with its delivery status from the message log, as plain values."""
-        joined = outbox.outerjoin(
-            messages, sa.and_(messages.c.direction == "outbound", messages.c.wamid == outbox.c.wamid)
-        )
-        query = (
-            sa.select(
-                outbox,
-                messages.c.status.label("delivery_status"),
-                messages.c.error_code.label("delivery_error_code"),
-                messages.c.error_title.label("delivery_error_title"),
-                messages.c.error_details.label("delivery_error_details"),
-                messages.c.pricing.label("reported_pricing"),
-            )
-            .select_from(joined)
-            .where(outbox.c.id == message_id)
-        )
+        """One queued message with its delivery from the status webhooks, as plain values."""
         async with self._store.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
-        return None if row is None else dict(row._mapping)
+            row = (await connection.execute(sa.select(outbox).where(outbox.c.id == message_id))).first()
+            if row is None:
+                return None
+            found = dict(row._mapping)
+            deliveries = await delivery_of(connection, [found["wamid"]] if found["wamid"] else [])
+        return {**found, **_delivery_columns(deliveries.get(found["wamid"]))}
 
     async def batch(self, batch_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        joined = outbox.outerjoin(
-            messages, sa.and_(messages.c.direction == "outbound", messages.c.wamid == outbox.c.wamid)
-        )
         async with self._store.engine.connect() as connection:
             head = (await connection.execute(sa.select(batches).where(batches.c.id == batch_id))).first()
             if head is None:
                 return None
-            rows = await connection.execute(
-                sa.select(
-                    outbox,
-                    messages.c.status.label("delivery_status"),
-                    messages.c.error_code.label("delivery_error_code"),
-                    messages.c.error_title.label("delivery_error_title"),
-                    messages.c.pricing.label("reported_pricing"),
+            rows = [
+                dict(r._mapping)
+                for r in await connection.execute(
+                    sa.select(outbox).where(outbox.c.batch_id == batch_id).order_by(outbox.c.id)
                 )
-                .select_from(joined)
-                .where(outbox.c.batch_id == batch_id)
-                .order_by(outbox.c.id)
-            )
-            return dict(head._mapping), [dict(r._mapping) for r in rows]
+            ]
+            deliveries = await delivery_of(connection, [r["wamid"] for r in rows if r["wamid"]])
+        return dict(head._mapping), [{**r, **_delivery_columns(deliveries.get(r["wamid"]))} for r in rows]
 
     async def marketing_spent(self, business_id: str, since: float, until: float) -> Decimal:
         """What this number's marketing messages of the period are priced at (queued, held and sent ones:
@@ -496,6 +478,51 @@ class Outbox:
         async with self._store.engine.connect() as connection:
             amounts = (await connection.execute(query)).scalars().all()
         return sum((Decimal(a) for a in amounts), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The highest status WhatsApp reported for one message, its error if it failed, and its pricing."""
+
+    status: str
+    error_code: int | None
+    error_title: str | None
+    error_details: str | None
+    pricing: dict[str, Any] | None
+
+
+async def delivery_of(connection: AsyncConnection, wamids: Sequence[str]) -> dict[str, Delivery]:
+    """Read from the status webhooks themselves (the source of truth), so a status that raced ahead of its
+    send's record still counts."""
+    found: dict[str, Delivery] = {}
+    for start in range(0, len(wamids), 500):
+        rows = await connection.execute(
+            sa.select(statuses).where(statuses.c.wamid.in_(list(wamids[start : start + 500])))
+        )
+        for row in rows:
+            pricing = json.loads(row.pricing) if row.pricing else None
+            known = found.get(row.wamid)
+            if known is None or STATUS_RANK.get(row.status, 0) > STATUS_RANK.get(known.status, 0):
+                found[row.wamid] = Delivery(
+                    row.status, row.error_code, row.error_title, row.error_details, pricing or (known and known.pricing)
+                )
+            elif pricing and known.pricing is None:
+                found[row.wamid] = Delivery(
+                    known.status, known.error_code, known.error_title, known.error_details, pricing
+                )
+    return found
+
+
+def _delivery_columns(delivery: Delivery | None) -> dict[str, Any]:
+    if delivery is None:
+        return {"delivery_status": None, "reported_pricing": None}
+    return {
+        "delivery_status": delivery.status,
+        "delivery_error_code": delivery.error_code,
+        "delivery_error_title": delivery.error_title,
+        "delivery_error_details": delivery.error_details,
+        "reported_pricing": delivery.pricing,
+    }
 
 
 def callback_id(callback_data: str | None) -> int | None:

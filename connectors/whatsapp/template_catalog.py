@@ -9,6 +9,7 @@ body too long) never reaches the API.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -87,9 +88,11 @@ def render(body: str, parameters: Sequence[str]) -> str:
 class TemplateCatalog:
     """The stored catalog of every WABA, read through a short cache (the outbox and the API ask often)."""
 
-    def __init__(self, store: GatewayStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: GatewayStore, graph: GraphClient, clock: Callable[[], float] = time.time) -> None:
         self._store = store
+        self._graph = graph
         self._clock = clock
+        self._syncing = asyncio.Lock()
         self._cache: dict[str, tuple[float, tuple[CatalogTemplate, ...]]] = {}
         dialect = store.engine.dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -104,9 +107,9 @@ class TemplateCatalog:
             },
         )
 
-    async def sync(self, graph: GraphClient, waba_id: str) -> int:
+    async def sync(self, waba_id: str) -> int:
         """Replace what the store knows of `waba_id`'s templates with the management API's list."""
-        items = [CatalogTemplate.from_graph(item) for item in await graph.list_templates(waba_id)]
+        items = [CatalogTemplate.from_graph(item) for item in await self._graph.list_templates(waba_id)]
         now = self._clock()
         async with self._store.transaction() as connection:
             if items:
@@ -155,8 +158,26 @@ class TemplateCatalog:
         async with self._store.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         found = tuple(CatalogTemplate(r.name, r.language, r.category, r.status, r.body) for r in rows)
+        if not found:
+            return await self._first_sync(waba_id)
         self._cache[waba_id] = (now, found)
         return found
+
+    async def _first_sync(self, waba_id: str) -> tuple[CatalogTemplate, ...]:
+        """A catalog never synced (the gateway's start-up sync still running, or failed): sync it now, once
+        at a time; an account with no templates at all stays empty."""
+        async with self._syncing:
+            try:
+                await self.sync(waba_id)
+            except Exception as error:
+                log.warning("template catalog of %s is empty and could not be synced: %s", waba_id, error)
+                return ()
+        return await self.templates_of(waba_id, fresh=True) if await self._stored(waba_id) else ()
+
+    async def _stored(self, waba_id: str) -> bool:
+        query = sa.select(sa.func.count()).select_from(templates).where(templates.c.waba_id == waba_id)
+        async with self._store.engine.connect() as connection:
+            return bool((await connection.execute(query)).scalar_one())
 
     async def find(self, waba_id: str, name: str, language: str) -> CatalogTemplate | None:
         return next((t for t in await self.templates_of(waba_id) if t.name == name and t.language == language), None)

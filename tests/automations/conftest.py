@@ -78,3 +78,21 @@ async def api(gateway: GatewayServer) -> AsyncIterator[httpx.AsyncClient]:
         timeout=30,
     ) as client:
         yield client
+
+
+DAYTIME = 1796115600.0
+"""2026-12-01 10:00 in Madrid (09:00 UTC): outside every hotel's quiet hours, under the October 2026 rules."""
+
+
+async def set_time(clock: MovableClock, sandbox: SandboxClient, moment: float) -> None:
+    """Move the gateway's clock and the sandbox's to the same instant."""
+    import time
+
+    clock.offset = moment - time.time()
+    response = await sandbox.http.post("/sandbox/clock", json={"now": moment})
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture(autouse=True)
+async def daytime(clock: MovableClock, sandbox: SandboxClient) -> None:
+    await set_time(clock, sandbox, DAYTIME)

@@ -335,7 +335,7 @@ async def _decide_and_queue(
 
 def _message_json(row: dict[str, Any]) -> dict[str, Any]:
     body = json_module.loads(row["body"]) if row["body"] else {}
-    reported = json_module.loads(row["reported_pricing"]) if row.get("reported_pricing") else None
+    reported = row.get("reported_pricing")
     charge = _charge_json(row)
     reconciliation = None
     if charge is not None and reported is not None:
