@@ -16,7 +16,7 @@ from actions.template_choice import PURPOSES
 
 from .phones import GuestNumber, NumberError, parse_guest_number
 
-__all__ = ["MessageRequest", "Problem", "TemplateRequest", "read_batch", "read_message"]
+__all__ = ["MessageRequest", "Problem", "Refusal", "TemplateRequest", "read_batch", "read_message"]
 
 TEXT_MAX = 4096
 BATCH_MAX = 10_000
@@ -30,6 +30,15 @@ class Problem:
 
     def as_json(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message cannot be accepted: `status` 409 (its circumstances) or 422 (the request itself)."""
+
+    status: int
+    code: str
+    message: str
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -24,12 +23,12 @@ from actions.hotels import Hotel
 from actions.language import detect_language, language_of_number
 from actions.template_choice import CatalogTemplate, ChoiceError, FreeText, TemplateChoice, choose_message
 
-from .automation_requests import MessageRequest
+from .automation_requests import MessageRequest, Refusal
 from .automation_settings import AutomationSettings
 from .consent import confirmation, is_opt_out
 from .inbound import TemplateStatusUpdate
 from .outbox import LANE_MARKETING, LANE_REPLY, LANE_TRANSACTIONAL, NewMessage, Outbox
-from .pricing import Charge, RateCard, price
+from .pricing import Charge, RateCard, month_bounds, price
 from .quiet_hours import next_allowed
 from .sender import Recipient, Sender
 from .store import GatewayStore, InboundRecord, LastInbound, conversations, messages
@@ -37,15 +36,6 @@ from .template_catalog import HOLDING_STATUSES, TemplateCatalog, TemplateEvent, 
 from .window import window_state
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a message cannot be accepted: `status` 409 (its circumstances) or 422 (the request itself)."""
-
-    status: int
-    code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -65,12 +55,6 @@ def lane_of(body: Mapping[str, Any], category: str | None) -> int:
 
 def holdable(template: CatalogTemplate) -> bool:
     return template.approved or template.status in HOLDING_STATUSES
-
-
-def month_bounds(moment: float) -> tuple[float, float]:
-    start = datetime.fromtimestamp(moment, timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
-    return start.timestamp(), end.timestamp()
 
 
 class Automations:

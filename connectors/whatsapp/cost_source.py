@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from actions.template_choice import CatalogTemplate
 
-from .automations import month_bounds
 from .costs import SentMessage
 from .outbox import delivery_of
 from .phones import region_of_wa_id
@@ -85,6 +84,3 @@ async def month_messages(
             )
         )
     return result
-
-
-__all__ = ["month_bounds", "month_messages"]

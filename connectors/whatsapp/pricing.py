@@ -25,6 +25,7 @@ __all__ = [
     "RateRow",
     "day_of",
     "load_rate_card",
+    "month_bounds",
     "month_of",
     "price",
 ]
@@ -171,3 +172,9 @@ def _rule_row(row: Mapping[str, str]) -> PricingRule:
         billed_as=(row["billed_as"] or row["kind"]).strip().lower(),
         reason=row["reason"].strip(),
     )
+
+
+def month_bounds(moment: float) -> tuple[float, float]:
+    start = datetime.fromtimestamp(moment, timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    return start.timestamp(), end.timestamp()

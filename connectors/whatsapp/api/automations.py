@@ -23,17 +23,16 @@ from typing import TYPE_CHECKING, Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 
-from ..automation_requests import MessageRequest, Problem, read_batch, read_message
-from ..automation_runtime import AutomationRuntime
-from ..automations import Refusal, month_bounds
+from ..automation_requests import MessageRequest, Problem, Refusal, read_batch, read_message
 from ..cost_source import month_messages
 from ..costs import cost_report, reconcile, report_csv
 from ..outbox import NewMessage
-from ..pricing import Charge
+from ..pricing import Charge, month_bounds
 from .auth import requires, token_of
 from .responses import problem
 
 if TYPE_CHECKING:
+    from ..automation_runtime import AutomationRuntime
     from ..gateway import Gateway
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
