@@ -19,6 +19,9 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .store import GatewayStore, metadata
 
@@ -58,30 +61,30 @@ class DatabasePacer:
         self._store = store
         self._clock = clock
         self._postgres = store.engine.dialect.name == "postgresql"
+        insert = postgresql_insert if self._postgres else sqlite_insert
+        self._ensure = insert(pacing).on_conflict_do_nothing()
 
-    async def _tats(self, connection: sa.ext.asyncio.AsyncConnection, keys: Sequence[str]) -> dict[str, float]:
+    async def _tats(self, connection: AsyncConnection, keys: Sequence[str]) -> dict[str, float]:
+        """The keys' times, locked for this transaction: the rows are made to exist first (a write, which on
+        SQLite takes the database's write lock at once), then read FOR UPDATE on PostgreSQL."""
+        await connection.execute(self._ensure, [{"key": key, "tat": 0.0} for key in keys])
         query = sa.select(pacing.c.key, pacing.c.tat).where(pacing.c.key.in_(list(keys)))
         if self._postgres:
             query = query.with_for_update()
         return {row.key: row.tat for row in await connection.execute(query)}
 
-    async def _write(
-        self, connection: sa.ext.asyncio.AsyncConnection, known: dict[str, float], new: dict[str, float]
-    ) -> None:
-        updates = [{"k": k, "t": t} for k, t in new.items() if k in known]
-        inserts = [{"key": k, "tat": t} for k, t in new.items() if k not in known]
-        if updates:
+    async def _write(self, connection: AsyncConnection, new: dict[str, float]) -> None:
+        if new:
             await connection.execute(
-                pacing.update().where(pacing.c.key == sa.bindparam("k")).values(tat=sa.bindparam("t")), updates
+                pacing.update().where(pacing.c.key == sa.bindparam("k")).values(tat=sa.bindparam("t")),
+                [{"k": k, "t": t} for k, t in new.items()],
             )
-        if inserts:
-            await connection.execute(pacing.insert(), inserts)
 
     async def reserve(self, key: str, count: int, interval: float) -> float:
         async with self._store.transaction() as connection:
             known = await self._tats(connection, [key])
-            start = max(known.get(key, 0.0), self._clock())
-            await self._write(connection, known, {key: start + count * interval})
+            start = max(known[key], self._clock())
+            await self._write(connection, {key: start + count * interval})
         return start
 
     async def admit(self, keys: Sequence[str], interval: float, burst: int) -> list[float]:
@@ -93,27 +96,28 @@ class DatabasePacer:
             state = dict(known)
             answers = []
             for key in keys:
-                allowed, tat = _gcra(state.get(key, 0.0), now, interval, burst)
+                allowed, tat = _gcra(state[key], now, interval, burst)
                 if allowed:
                     state[key] = tat
                     answers.append(0.0)
                 else:
                     answers.append(state[key] - (burst - 1) * interval)
-            await self._write(connection, known, {k: t for k, t in state.items() if known.get(k) != t})
+            await self._write(connection, {k: t for k, t in state.items() if known[k] != t})
         return answers
 
     async def push_back(self, key: str, until: float) -> None:
         async with self._store.transaction() as connection:
             known = await self._tats(connection, [key])
-            if known.get(key, 0.0) < until:
-                await self._write(connection, known, {key: until})
+            if known[key] < until:
+                await self._write(connection, {key: until})
 
     async def close(self) -> None:
         return None
 
 
 _RESERVE = """
-local now = tonumber(redis.call('TIME')[1]) + tonumber(redis.call('TIME')[2]) / 1e6
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local start = math.max(tat, now)
 redis.call('SET', KEYS[1], tostring(start + tonumber(ARGV[1]) * tonumber(ARGV[2])), 'EX', 3600)
