@@ -119,7 +119,7 @@ class AgentDesk:
         if context.hotel is None or not context.hotel.business_account_id:
             return []
         try:
-            catalog = await self._catalog.templates(context.hotel.business_account_id)
+            catalog = await self._catalog.templates_of(context.hotel.business_account_id)
         except (GraphApiError, OSError) as error:
             log.warning("template catalog of %s unavailable: %s", context.hotel.business_account_id, error)
             return []
@@ -208,7 +208,7 @@ class AgentDesk:
         if hotel is None:
             raise DeskError(409, "unknown_hotel", f"no hotel facts for {business_id}: cannot choose its templates")
         try:
-            catalog = await self._catalog.templates(hotel.business_account_id)
+            catalog = await self._catalog.templates_of(hotel.business_account_id)
             choice = choose_message(REOPEN_TEMPLATE, context.language, False, catalog, values)
         except ChoiceError as error:
             raise DeskError(409, "no_reopen_template", error.reason) from error
@@ -231,7 +231,7 @@ class AgentDesk:
         if context.hotel is None:
             raise DeskError(422, "unknown_hotel", "no hotel facts for this number: its catalog is unknown")
         try:
-            catalog = await self._catalog.templates(context.hotel.business_account_id)
+            catalog = await self._catalog.templates_of(context.hotel.business_account_id)
         except GraphApiError as error:
             raise DeskError(502, "catalog_unavailable", f"the template catalog could not be read: {error}") from error
         template = find_offer(catalog, name, language)

@@ -17,6 +17,7 @@ from actions.hotels import load_hotels
 from actions.reservations import ReservationRepository, repository_from_settings
 
 from .agent_desk import AgentDesk
+from .automation_runtime import AutomationRuntime
 from .conversation_queries import ConversationQueries
 from .graph import GraphClient
 from .handoff import Handoffs
@@ -27,7 +28,6 @@ from .processing import BotHandler, InboxProcessor
 from .sender import Sender
 from .settings import GatewaySettings
 from .store import GatewayStore
-from .template_catalog import TemplateCatalog
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class Gateway:
         self.desk: AgentDesk | None = None
         self.reservations: ReservationRepository | None = None
         self.stopping = False
+        self.automation: AutomationRuntime | None = None
 
     async def start(self, bot: BotHandler) -> None:
         """Open the store (creating the schema) and the Graph client; the inbox is processed from here on."""
@@ -59,20 +60,29 @@ class Gateway:
         self.graph = GraphClient(self.settings)
         self.sender = Sender(self.store, self.graph, self.clock)
         self.reservations = repository_from_settings(self.settings.reservations)
+        self.automation = AutomationRuntime(self.store, self.settings, self.clock, self.owner)
         self.desk = AgentDesk(
             self.handoffs,
             self.queries,
             HeldReplies(self.store),
             self.sender,
-            TemplateCatalog(self.graph, self.clock),
+            self.automation.catalog,
             load_hotels(),
             self.reservations,
             self.clock,
             self.owner,
         )
         self.processor = InboxProcessor(
-            self.store, self.graph, self.settings, bot, self.clock, self.owner, screen=self.desk.screen
+            self.store,
+            self.graph,
+            self.settings,
+            bot,
+            self.clock,
+            self.owner,
+            screen=self.desk.screen,
+            listener=self.automation,
         )
+        self.automation.start(self.sender)
         log.info(
             "WhatsApp gateway %s ready: store %s, Graph API %s",
             self.owner,
@@ -83,6 +93,8 @@ class Gateway:
     async def stop(self) -> None:
         self.stopping = True
         await self.handoffs.stop()
+        if self.automation is not None:
+            await self.automation.stop()
         if self.processor is not None:
             await self.processor.stop()
         await self.intake.flush()

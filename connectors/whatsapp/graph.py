@@ -60,20 +60,19 @@ class GraphClient:
             body["typing_indicator"] = {"type": "text"}
         await self._post(business_id, body)
 
-    async def message_templates(self, waba_id: str) -> list[dict[str, Any]]:
-        """Every template of a WhatsApp Business Account, following the management API's cursor pages."""
+    async def list_templates(self, waba_id: str) -> list[dict[str, Any]]:
+        """Every template of a WhatsApp Business Account (`GET /{waba_id}/message_templates`), all pages."""
         items: list[dict[str, Any]] = []
-        params: dict[str, str] = {"limit": "100"}
-        while True:
-            response = await self._client.get(f"/{waba_id}/message_templates", params=params)
+        url: str | None = f"/{waba_id}/message_templates"
+        params: dict[str, str] | None = {"limit": "100"}
+        while url:
+            response = await self._client.get(url, params=params)
             if not response.is_success:
                 raise _error(response)
             page = response.json()
-            items.extend(item for item in page.get("data", []) if isinstance(item, dict))
-            after = (page.get("paging") or {}).get("cursors", {}).get("after")
-            if not page.get("paging", {}).get("next") or not after:
-                return items
-            params = {"limit": "100", "after": after}
+            items.extend(item for item in page.get("data") or [] if isinstance(item, dict))
+            url, params = (page.get("paging") or {}).get("next"), None
+        return items
 
     async def _post(self, business_id: str, body: dict[str, Any]) -> Any:
         attempts = self._settings.send_max_attempts

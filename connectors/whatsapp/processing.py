@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from .graph import GraphClient
-from .inbound import InboundMessage, StatusUpdate, WebhookBatch, parse_webhook, rasa_metadata, rasa_text
+from .inbound import (
+    InboundMessage,
+    StatusUpdate,
+    TemplateStatusUpdate,
+    WebhookBatch,
+    parse_webhook,
+    rasa_metadata,
+    rasa_text,
+)
 from .settings import GatewaySettings
 from .store import BatchContents, GatewayStore, InboundRecord, PendingDispatch, StatusRecord
 
@@ -30,6 +39,15 @@ STOP_GRACE_SECONDS = 10.0
 BotHandler = Callable[[PendingDispatch], Awaitable[None]]
 Screen = Callable[[PendingDispatch], Awaitable[bool]]
 """Asked before the bot gets a guest message; False keeps the message from the bot (a person holds the thread)."""
+
+
+class InboxListener(Protocol):
+    """Sees each processed batch before the bot does (the automations: opt-outs, template news); returns the
+    guest messages still for the bot."""
+
+    async def after_batch(
+        self, new: list[InboundRecord], template_updates: list[TemplateStatusUpdate]
+    ) -> list[InboundRecord]: ...
 
 
 class ConversationLocks:
@@ -69,7 +87,9 @@ class InboxProcessor:
         clock: Callable[[], float],
         owner: str,
         screen: Screen | None = None,
+        listener: InboxListener | None = None,
     ) -> None:
+        self._listener = listener
         self._store = store
         self._screen = screen
         self._graph = graph
@@ -129,9 +149,17 @@ class InboxProcessor:
         while not self._stopping.is_set():
             async with self._one_batch_at_a_time:
                 token = f"{self._owner}:{next(self._batch_numbers)}"
-                new = await self._store.process_webhooks(token, self._clock(), BATCH_SIZE, _interpret)
+                updates: list[TemplateStatusUpdate] = []
+                new = await self._store.process_webhooks(
+                    token, self._clock(), BATCH_SIZE, functools.partial(_interpret, template_updates=updates)
+                )
                 if new is None:
                     return
+            if self._listener is not None:
+                try:
+                    new = await self._listener.after_batch(new, updates)
+                except Exception:
+                    log.exception("the automations could not look at a batch; every message goes to the bot")
             self._spawn(self._dispatch_all([_pending(record) for record in new], reclaim=False))
 
     async def _dispatch_all(self, items: list[PendingDispatch], reclaim: bool) -> None:
@@ -210,8 +238,11 @@ class InboxProcessor:
         await asyncio.gather(*unfinished, return_exceptions=True)
 
 
-def _interpret(rows: list[tuple[int, bytes]]) -> BatchContents:
-    """Parse stored webhooks into what the store records; a body that is not JSON is kept as malformed."""
+def _interpret(
+    rows: list[tuple[int, bytes]], template_updates: list[TemplateStatusUpdate] | None = None
+) -> BatchContents:
+    """Parse stored webhooks into what the store records; a body that is not JSON is kept as malformed.
+    Template status updates are also handed out through `template_updates`."""
     inbound: list[InboundRecord] = []
     status_records: list[StatusRecord] = []
     finished: list[tuple[int, str, str | None]] = []
@@ -223,6 +254,8 @@ def _interpret(rows: list[tuple[int, bytes]]) -> BatchContents:
             finished.append((inbox_id, "malformed", str(error)))
             continue
         batch = parse_webhook(payload)
+        if template_updates is not None:
+            template_updates.extend(batch.template_updates)
         inbound.extend(_inbound_records(batch))
         status_records.extend(_status_record(s) for s in batch.statuses)
         _log_the_rest(inbox_id, batch)

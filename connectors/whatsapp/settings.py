@@ -17,6 +17,7 @@ from actions.settings import ActionSettings
 from actions.settings import SettingsError as ActionSettingsError
 
 from .api.tokens import ApiToken, TokenSpecError, parse_tokens
+from .automation_settings import AutomationSettings, AutomationSettingsError, load_automation_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
@@ -51,6 +52,7 @@ class GatewaySettings:
     reservations: ActionSettings = field(default_factory=ActionSettings)
     """Where the agents' API finds reservations: the action server's settings (`RESERVATIONS_BACKEND`,
     `PMS_API_URL`, ...), read from the same variables so both see the same reservations."""
+    automation: AutomationSettings = field(default_factory=AutomationSettings)
 
     @property
     def messages_url(self) -> str:
@@ -103,6 +105,10 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
     try:
         values["reservations"] = ActionSettings.from_env(environ)
     except ActionSettingsError as error:
+        raise SettingsError(str(error)) from error
+    try:
+        values["automation"] = load_automation_settings(environ)
+    except AutomationSettingsError as error:
         raise SettingsError(str(error)) from error
     settings = GatewaySettings(**values)
     if settings.reply_context not in ("never", "auto", "always"):

@@ -278,7 +278,8 @@ class GatewayStore:
             yield connection
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A write transaction for the gateway's other stores (handoffs, held replies) on this engine."""
+        """A write transaction for the gateway's other stores (handoffs, held replies, the outbox, templates)
+        on this engine, queued behind this store's own writers on SQLite like every write here."""
         return self._transaction()
 
     @classmethod
@@ -494,6 +495,41 @@ class GatewayStore:
                 early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == record.wamid))
                 await self._raise_statuses(connection, [_status_from_row(row) for row in early])
             return message_id
+
+    async def record_outbound_many(
+        self, connection: AsyncConnection, records: Sequence[OutboundRecord], now: float
+    ) -> None:
+        """Record many sends' outcomes inside the caller's transaction (the outbox records a group of sends at
+        once); statuses that raced ahead of the sends' answers are applied at once, as in `record_outbound`."""
+        if not records:
+            return
+        await connection.execute(
+            messages.insert(),
+            [
+                {
+                    "direction": "outbound",
+                    "business_id": r.business_id,
+                    "wa_id": r.wa_id,
+                    "wamid": r.wamid,
+                    "type": r.type,
+                    "text": r.text,
+                    "body": _dumps(r.body),
+                    "created_at": now,
+                    "state": r.state,
+                    "status_rank": 0,
+                    "error_code": r.error_code,
+                    "error_title": r.error_title,
+                    "error_details": r.error_details,
+                    "blocked_reason": r.blocked_reason,
+                    "origin": r.origin,
+                }
+                for r in records
+            ],
+        )
+        wamids = [r.wamid for r in records if r.wamid]
+        if wamids:
+            early = await connection.execute(sa.select(statuses).where(statuses.c.wamid.in_(wamids)))
+            await self._raise_statuses(connection, [_status_from_row(row) for row in early])
 
     async def _insert_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord], now: float) -> None:
         """Keep each status once per (wamid, status) and move its message up the ladder."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sanic import Blueprint
 
-from . import conversations, events, openapi, session
+from . import automations, conversations, events, openapi, session
 
 if TYPE_CHECKING:
     from ..gateway import Gateway
@@ -21,3 +21,4 @@ def add_api_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     conversations.add_routes(blueprint, gateway)
     events.add_routes(blueprint, gateway)
     openapi.add_routes(blueprint)
+    automations.add_routes(blueprint, gateway)
