@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
 """Outbound statuses only move up this ladder: a late `delivered` never overwrites `read`; `failed` is final."""
@@ -223,7 +224,11 @@ def _dumps(value: Any) -> str | None:
 def engine_for(url: str) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # A pool keeps connections (and their aiosqlite threads) open: SQLAlchemy 1.4 would open one per use.
+        pool = (
+            {} if url.endswith(":memory:") else {"poolclass": AsyncAdaptedQueuePool, "pool_size": 4, "max_overflow": 4}
+        )
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
