@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from . import agents_api, assistant_nlu, assistant_turns, bot_roundtrip, sandbox_sends, webhook_ack
+from . import agents_api, assistant_nlu, assistant_turns, automation_sends, bot_roundtrip, sandbox_sends, webhook_ack
 
 
 def main() -> None:
-    for benchmark in (sandbox_sends, webhook_ack, bot_roundtrip, agents_api, assistant_nlu, assistant_turns):
+    benchmarks = (
+        sandbox_sends,
+        webhook_ack,
+        bot_roundtrip,
+        agents_api,
+        assistant_nlu,
+        assistant_turns,
+        automation_sends,
+    )
+    for benchmark in benchmarks:
         benchmark.main()
         print(flush=True)
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import httpx
+
 from actions.hotels import load_hotels
 
 from .automations import Automations
@@ -36,8 +38,12 @@ class AutomationRuntime:
         self.hotels = load_hotels()
         self.card = load_rate_card(automation.rate_card_path, automation.pricing_rules_path, automation.markets_path)
         self.outbox = Outbox(store)
-        # The queue retries by itself (later, with the number slowed down): its client sends once.
-        self.graph = GraphClient(replace(settings, send_max_attempts=1))
+        # The queue retries by itself (later, with the number slowed down): its client sends once. Paced sends
+        # need few connections, and httpcore's pool scans every connection for every request.
+        self.graph = GraphClient(
+            replace(settings, send_max_attempts=1),
+            transport=httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)),
+        )
         self.catalog = TemplateCatalog(store, self.graph)
         self.automations = Automations(store, self.outbox, self.catalog, self.card, self.hotels, automation, clock)
         self.pacer = pacer_for(store, automation.redis_url)

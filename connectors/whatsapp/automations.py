@@ -81,42 +81,38 @@ class Automations:
     # --- deciding --------------------------------------------------------------------------------------
 
     async def guest_facts(self, business_id: str, wa_ids: Sequence[str]) -> dict[str, GuestFacts]:
-        """Window, consent and language of many guests of one number, in three queries."""
+        """Window, consent and language of many guests of one number: one query per 500 guests. The language
+        is the one of the guest's last message when it was text (what the assistant answered in), else their
+        number's."""
         unique = sorted(set(wa_ids))
-        last: dict[str, LastInbound] = {}
-        texts: dict[str, str] = {}
+        last_message = sa.and_(
+            messages.c.direction == "inbound",
+            messages.c.wamid == conversations.c.last_inbound_wamid,
+            messages.c.type == "text",
+        )
+        facts: dict[str, GuestFacts] = {}
         async with self.store.engine.connect() as connection:
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
-                rows = await connection.execute(
+                query = (
                     sa.select(
-                        conversations.c.wa_id, conversations.c.last_inbound_at, conversations.c.last_inbound_wamid
-                    ).where(conversations.c.business_id == business_id, conversations.c.wa_id.in_(chunk))
-                )
-                for row in rows:
-                    if row.last_inbound_at is not None:
-                        last[row.wa_id] = LastInbound(row.last_inbound_at, row.last_inbound_wamid)
-                newest = (
-                    sa.select(sa.func.max(messages.c.id))
-                    .where(
-                        messages.c.direction == "inbound",
-                        messages.c.business_id == business_id,
-                        messages.c.wa_id.in_(chunk),
-                        messages.c.type == "text",
+                        conversations.c.wa_id,
+                        conversations.c.last_inbound_at,
+                        conversations.c.last_inbound_wamid,
+                        messages.c.text,
                     )
-                    .group_by(messages.c.wa_id)
+                    .select_from(conversations.outerjoin(messages, last_message))
+                    .where(conversations.c.business_id == business_id, conversations.c.wa_id.in_(chunk))
                 )
-                for row in await connection.execute(
-                    sa.select(messages.c.wa_id, messages.c.text).where(messages.c.id.in_(newest.scalar_subquery()))
-                ):
-                    texts[row.wa_id] = row.text or ""
-        opted_out = await self.outbox.opted_out(business_id, unique)
+                for row in await connection.execute(query):
+                    last = LastInbound(row.last_inbound_at, row.last_inbound_wamid) if row.last_inbound_at else None
+                    language = detect_language(row.text, None, row.wa_id) if row.text else language_of_number(row.wa_id)
+                    facts[row.wa_id] = GuestFacts(last, False, language)
+            opted_out = await self.outbox.opted_out(business_id, unique, connection) if facts else set()
         return {
-            wa_id: GuestFacts(
-                last_inbound=last.get(wa_id),
-                opted_out=wa_id in opted_out,
-                language=detect_language(texts[wa_id], None, wa_id) if wa_id in texts else language_of_number(wa_id),
-            )
+            wa_id: replace(facts[wa_id], opted_out=wa_id in opted_out)
+            if wa_id in facts
+            else GuestFacts(None, False, language_of_number(wa_id))
             for wa_id in unique
         }
 

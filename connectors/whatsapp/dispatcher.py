@@ -19,6 +19,7 @@ import itertools
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -44,8 +45,9 @@ log = logging.getLogger(__name__)
 CLAIM_SIZE = 200
 SCHEDULE_SECONDS = 2.0
 """How far ahead one process fills a number's schedule before it leaves the rest to the queue."""
-PACE_MARGIN = 0.965
-"""Send at this share of the limit: evenly spaced sends then tolerate ~35 ms of jitter per second."""
+PACE_MARGIN = 0.97
+"""Send at this share of the limit, in slots evenly spaced across processes and never more than this share
+in any one-second window of one process: a margin for the network's jitter."""
 IDLE_POLL_SECONDS = 1.0
 FLUSH_SECONDS = 0.05
 RETRY_BASE_SECONDS = 1.0
@@ -78,6 +80,8 @@ class Dispatcher:
         self._lease = lease
         self._claims = itertools.count()
         self._scheduled: dict[str, int] = {}
+        self._recent: dict[str, deque[float]] = {}
+        """Per number, the wall-clock times of this process's sends in the last second."""
         self._sends: dict[int, asyncio.Task[None]] = {}
         self._done: list[Outcome] = []
         self._last_inbound: dict[int, int | None] = {}
@@ -232,9 +236,26 @@ class Dispatcher:
 
     # --- sending ---------------------------------------------------------------------------------------
 
+    async def _window_room(self, number: str) -> None:
+        """Wait until this process sent fewer than the paced limit to `number` in the last second, and count
+        this send."""
+        cap = max(1, int(self._settings.throughput_of(number) * PACE_MARGIN))
+        recent = self._recent.setdefault(number, deque())
+        while True:
+            now = time.time()
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) < cap:
+                recent.append(now)
+                return
+            await asyncio.sleep(recent[0] + 1.0 - now)
+
     async def _send_at(self, message: QueuedMessage, slot: float) -> None:
         try:
             await asyncio.sleep(max(0.0, slot - time.time()))
+            # Sends that wake late together (a busy event loop) may catch up, but never put more than the
+            # paced share of the limit in any one-second window of this process's sends to the number.
+            await self._window_room(message.business_id)
             self._finished(await self._send(message))
         except asyncio.CancelledError:
             self._last_inbound.pop(message.id, None)

@@ -195,6 +195,34 @@ def _charge_columns(charge: Charge | None) -> dict[str, Any]:
     }
 
 
+_OUTCOME_COLUMNS = (
+    "wamid",
+    "due_at",
+    "attempts",
+    "error_code",
+    "error_title",
+    "error_details",
+    "sent_at",
+    "in_window",
+    "category",
+    "template_name",
+    "template_language",
+)
+
+
+def _outcome_columns(outcome: Outcome) -> dict[str, Any]:
+    """The columns an outcome sets: its state, and whatever it knows (None leaves a column as it was)."""
+    values: dict[str, Any] = {"state": outcome.state, "claimed_by": None}
+    for name in _OUTCOME_COLUMNS:
+        value = getattr(outcome, name)
+        if value is not None:
+            values[name] = value
+    if outcome.body is not None:
+        values["body"] = _dumps(outcome.body)
+    values.update(_charge_columns(outcome.charge))
+    return values
+
+
 def _row(message: NewMessage, now: float, batch_id: str | None) -> dict[str, Any]:
     return {
         "batch_id": batch_id,
@@ -367,33 +395,23 @@ class Outbox:
         ]
 
     async def finish(self, outcomes: Sequence[Outcome], now: float) -> None:
-        """Record a group of outcomes and their message-log rows in one transaction."""
+        """Record a group of outcomes and their message-log rows in one transaction; outcomes that change the
+        same columns share one executemany."""
         if not outcomes:
             return
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for outcome in outcomes:
+            values = _outcome_columns(outcome)
+            groups.setdefault(tuple(sorted(values)), []).append({"outbox_id": outcome.id, **values})
         async with self._store.transaction() as connection:
             await self._store.record_outbound_many(connection, [o.record for o in outcomes if o.record], now)
-            for outcome in outcomes:
-                values: dict[str, Any] = {"state": outcome.state, "claimed_by": None}
-                for name in (
-                    "wamid",
-                    "due_at",
-                    "attempts",
-                    "error_code",
-                    "error_title",
-                    "error_details",
-                    "sent_at",
-                    "in_window",
-                    "category",
-                    "template_name",
-                    "template_language",
-                ):
-                    value = getattr(outcome, name)
-                    if value is not None:
-                        values[name] = value
-                if outcome.body is not None:
-                    values["body"] = _dumps(outcome.body)
-                values.update(_charge_columns(outcome.charge))
-                await connection.execute(outbox.update().where(outbox.c.id == outcome.id).values(**values))
+            for columns, rows in groups.items():
+                statement = (
+                    outbox.update()
+                    .where(outbox.c.id == sa.bindparam("outbox_id"))
+                    .values({name: sa.bindparam(name) for name in columns})
+                )
+                await connection.execute(statement, rows)
 
     async def release_held(
         self, template_name: str, template_language: str, business_ids: Sequence[str], now: float
@@ -426,16 +444,21 @@ class Outbox:
                 {"business_id": business_id, "wa_id": wa_id, "opted_out": opted_out, "changed_at": at},
             )
 
-    async def opted_out(self, business_id: str, wa_ids: Sequence[str]) -> set[str]:
+    async def opted_out(
+        self, business_id: str, wa_ids: Sequence[str], connection: AsyncConnection | None = None
+    ) -> set[str]:
+        """Which of these guests opted out of this number's automation messages."""
+        if connection is None:
+            async with self._store.engine.connect() as own:
+                return await self.opted_out(business_id, wa_ids, own)
         found: set[str] = set()
-        async with self._store.engine.connect() as connection:
-            for start in range(0, len(wa_ids), 500):
-                query = sa.select(consent.c.wa_id).where(
-                    consent.c.business_id == business_id,
-                    consent.c.wa_id.in_(list(wa_ids[start : start + 500])),
-                    consent.c.opted_out.is_(True),
-                )
-                found.update((await connection.execute(query)).scalars())
+        for start in range(0, len(wa_ids), 500):
+            query = sa.select(consent.c.wa_id).where(
+                consent.c.business_id == business_id,
+                consent.c.wa_id.in_(list(wa_ids[start : start + 500])),
+                consent.c.opted_out.is_(True),
+            )
+            found.update((await connection.execute(query)).scalars())
         return found
 
     # --- reading ---------------------------------------------------------------------------------------

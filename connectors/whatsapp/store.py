@@ -233,9 +233,11 @@ def engine_for(url: str) -> AsyncEngine:
     store refuses new connections once closed (see `GatewayStore.close`), or a late query would keep the
     process from exiting."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(
-            url, connect_args={"timeout": 30}, poolclass=AsyncAdaptedQueuePool, pool_size=5, max_overflow=10
+        # In memory, SQLAlchemy's own StaticPool keeps the one database alive.
+        pool = (
+            {} if url.endswith(":memory:") else {"poolclass": AsyncAdaptedQueuePool, "pool_size": 5, "max_overflow": 10}
         )
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
