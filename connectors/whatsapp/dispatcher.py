@@ -3,8 +3,9 @@
 Per claimed group: guests who opted out are cancelled; messages whose template is paused or disabled are
 held; free text whose window has closed becomes the purpose's template (or fails, when it was explicit text);
 guests over the pair rate wait for their turn; then the business number's limiter hands out evenly spaced
-slots (slightly under the limit, so network jitter cannot put more than the limit in any one-second window)
-and each message goes at its slot. Outcomes are written in groups, one transaction each.
+slots (slightly under the limit, a margin between processes) and each message goes at its slot, once this
+process's `SendWindow` has room for it (never more than the limit in one second as WhatsApp counts).
+Outcomes are written in groups, one transaction each.
 
 Retries belong to the queue, not to the HTTP client: a throttled (130429, 131056) or failed-for-now send goes
 back to the queue with a later `due_at`, and the number or guest is slowed down; a permanent error is
@@ -19,7 +20,6 @@ import itertools
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -35,6 +35,7 @@ from .outbound import addressed
 from .outbox import Outbox, Outcome, QueuedMessage
 from .pacing import Pacer
 from .pricing import price
+from .send_window import SendWindow
 from .sender import summary
 from .store import OutboundRecord
 from .template_catalog import HOLDING_STATUSES
@@ -46,8 +47,8 @@ CLAIM_SIZE = 200
 SCHEDULE_SECONDS = 2.0
 """How far ahead one process fills a number's schedule before it leaves the rest to the queue."""
 PACE_MARGIN = 0.97
-"""Send at this share of the limit, in slots evenly spaced across processes and never more than this share
-in any one-second window of one process: a margin for the network's jitter."""
+"""Slots are handed out at this share of the limit, evenly spaced across processes: a margin for the jitter
+between processes. Within one process, `SendWindow` keeps WhatsApp's own count under the limit itself."""
 IDLE_POLL_SECONDS = 1.0
 FLUSH_SECONDS = 0.05
 RETRY_BASE_SECONDS = 1.0
@@ -80,8 +81,8 @@ class Dispatcher:
         self._lease = lease
         self._claims = itertools.count()
         self._scheduled: dict[str, int] = {}
-        self._recent: dict[str, deque[float]] = {}
-        """Per number, the wall-clock times of this process's sends in the last second."""
+        self._windows: dict[str, SendWindow] = {}
+        """Per number, this process's sends that may still count in WhatsApp's one-second window."""
         self._sends: dict[int, asyncio.Task[None]] = {}
         self._done: list[Outcome] = []
         self._last_inbound: dict[int, int | None] = {}
@@ -236,27 +237,20 @@ class Dispatcher:
 
     # --- sending ---------------------------------------------------------------------------------------
 
-    async def _window_room(self, number: str) -> None:
-        """Wait until this process sent fewer than the paced limit to `number` in the last second, and count
-        this send."""
-        cap = max(1, int(self._settings.throughput_of(number) * PACE_MARGIN))
-        recent = self._recent.setdefault(number, deque())
-        while True:
-            now = time.time()
-            while recent and recent[0] <= now - 1.0:
-                recent.popleft()
-            if len(recent) < cap:
-                recent.append(now)
-                return
-            await asyncio.sleep(recent[0] + 1.0 - now)
+    def _window(self, number: str) -> SendWindow:
+        window = self._windows.get(number)
+        if window is None:
+            window = self._windows[number] = SendWindow(self._settings.throughput_of(number))
+        return window
 
     async def _send_at(self, message: QueuedMessage, slot: float) -> None:
         try:
             await asyncio.sleep(max(0.0, slot - time.time()))
             # Sends that wake late together (a busy event loop) may catch up, but never put more than the
-            # paced share of the limit in any one-second window of this process's sends to the number.
-            await self._window_room(message.business_id)
-            self._finished(await self._send(message))
+            # limit in any one-second window of this process's sends to the number, as WhatsApp counts them.
+            async with self._window(message.business_id).send():
+                outcome = await self._send(message)
+            self._finished(outcome)
         except asyncio.CancelledError:
             self._last_inbound.pop(message.id, None)
             self._finished(Outcome(message.id, "queued", due_at=self._clock()))
