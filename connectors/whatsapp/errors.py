@@ -14,7 +14,7 @@ the sender, the store and the logs speak one vocabulary. Codes and their meaning
     ├── TransientError            Meta's side failed for now: retry a few times
     └── PermanentError            everything else: the request itself is wrong, do not retry
 
-Network failures (timeouts, refused connections) are not Graph errors: they stay the transport's exceptions,
+Network failures (timeouts, refused connections) are not Graph errors: they stay aiohttp's exceptions,
 and `is_retryable` recognises them.
 """
 
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -48,9 +48,8 @@ RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131
 """The only Graph codes worth sending again (WHATSAPP.md §6); 131056 means: that recipient, later."""
 
 _NETWORK_ERRORS = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
+    aiohttp.ClientConnectionError,
+    aiohttp.ClientPayloadError,
     ConnectionError,
     TimeoutError,
     asyncio.TimeoutError,

@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -181,10 +181,10 @@ def test_string_error_data_is_the_details() -> None:
 @pytest.mark.parametrize(
     "exc",
     [
-        httpx.ConnectError("refused"),
-        httpx.ReadTimeout("slow"),
-        httpx.ConnectTimeout("slow"),
-        httpx.RemoteProtocolError("server disconnected"),
+        aiohttp.ClientOSError(111, "refused"),
+        aiohttp.ServerTimeoutError("slow"),
+        aiohttp.ServerDisconnectedError(),
+        aiohttp.ClientPayloadError("the answer was cut"),
         ConnectionResetError(),
         TimeoutError(),
         asyncio.TimeoutError(),
@@ -194,7 +194,7 @@ def test_network_errors_are_retryable(exc: BaseException) -> None:
     assert is_retryable(exc)
 
 
-@pytest.mark.parametrize("exc", [ValueError("x"), KeyError("k"), httpx.UnsupportedProtocol("ftp")])
+@pytest.mark.parametrize("exc", [ValueError("x"), KeyError("k"), aiohttp.InvalidURL("ftp://graph")])
 def test_other_exceptions_are_not_retryable(exc: BaseException) -> None:
     assert not is_retryable(exc)
 
