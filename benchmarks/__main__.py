@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from . import agents_api, assistant_nlu, assistant_turns, automation_sends, bot_roundtrip, sandbox_sends, webhook_ack
+from . import (
+    agents_api,
+    assistant_nlu,
+    assistant_turns,
+    automation_sends,
+    bot_roundtrip,
+    graph_client,
+    sandbox_sends,
+    webhook_ack,
+)
 
 
 def main() -> None:
     benchmarks = (
         sandbox_sends,
+        graph_client,
         webhook_ack,
         bot_roundtrip,
         agents_api,

@@ -27,8 +27,6 @@ from .store import GatewayStore, InboundRecord
 from .template_catalog import TemplateCatalog
 
 log = logging.getLogger(__name__)
-SEND_CONNECTIONS = 16
-"""Enough for 1,000 sends a second at 16 ms each."""
 
 
 class AutomationRuntime:
@@ -38,9 +36,8 @@ class AutomationRuntime:
         self.hotels = load_hotels()
         self.card = load_rate_card(automation.rate_card_path, automation.pricing_rules_path, automation.markets_path)
         self.outbox = Outbox(store)
-        # The queue retries by itself (later, with the number slowed down): its client sends once. Paced sends
-        # need few connections, and httpcore's pool checks every connection for every request.
-        self.graph = GraphClient(replace(settings, send_max_attempts=1), connections=SEND_CONNECTIONS)
+        # The queue retries by itself (later, with the number slowed down): its client sends once.
+        self.graph = GraphClient(replace(settings, send_max_attempts=1))
         self.catalog = TemplateCatalog(store, self.graph)
         self.automations = Automations(store, self.outbox, self.catalog, self.card, self.hotels, automation, clock)
         self.pacer = pacer_for(store, automation.redis_url)

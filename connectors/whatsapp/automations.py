@@ -10,6 +10,7 @@ with a reason (HTTP 409) when it can never be sent as asked; otherwise it is que
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,8 @@ from .template_catalog import HOLDING_STATUSES, TemplateCatalog, TemplateEvent, 
 from .window import window_state
 
 log = logging.getLogger(__name__)
+DECISIONS_PER_TURN = 25
+"""A batch of thousands is decided in turns of this many, so the sends already due keep their slots."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +265,9 @@ class Automations:
         service = await self.service_used(business_id, self._clock())
         decided: list[NewMessage] = []
         marketing = Decimal(0)
-        for request in requests:
+        for position, request in enumerate(requests):
+            if position % DECISIONS_PER_TURN == 0:
+                await asyncio.sleep(0)
             outcome = await self.decide(request, origin, facts[request.guest.wa_id], True, service)
             if isinstance(outcome, NewMessage) and outcome.category == "MARKETING" and outcome.charge:
                 refusal = await self._over_budget(business_id, outcome.charge, outcome.due_at, marketing)

@@ -44,6 +44,8 @@ from .window import window_state
 log = logging.getLogger(__name__)
 
 CLAIM_SIZE = 200
+"""The fewest messages one claim takes; a claim takes a second of the fastest number's sends when that is more,
+so a claim held up behind other writers (a batch being queued) does not leave that number with nothing to send."""
 SCHEDULE_SECONDS = 2.0
 """How far ahead one process fills a number's schedule before it leaves the rest to the queue."""
 PACE_MARGIN = 0.97
@@ -80,6 +82,7 @@ class Dispatcher:
         self._owner = owner
         self._lease = lease
         self._claims = itertools.count()
+        self._claim_size = max(CLAIM_SIZE, settings.throughput_per_second, *settings.throughput_overrides.values())
         self._scheduled: dict[str, int] = {}
         self._windows: dict[str, SendWindow] = {}
         """Per number, this process's sends that may still count in WhatsApp's one-second window."""
@@ -127,7 +130,7 @@ class Dispatcher:
         while not self._stopping.is_set():
             try:
                 claimed = await self._outbox.claim(
-                    f"{self._owner}:q{next(self._claims)}", self._clock(), self._lease, CLAIM_SIZE, self._busy()
+                    f"{self._owner}:q{next(self._claims)}", self._clock(), self._lease, self._claim_size, self._busy()
                 )
                 if claimed:
                     await self._schedule(claimed)

@@ -336,8 +336,9 @@ class Outbox:
                     id=batch_id, business_id=business_id, origin=origin, total=len(items), created_at=now
                 )
             )
-            for start in range(0, len(items), 500):
-                chunk = items[start : start + 500]
+            # In groups of 100, each one a turn of the event loop, so due sends are not held up.
+            for start in range(0, len(items), 100):
+                chunk = items[start : start + 100]
                 await connection.execute(outbox.insert(), [_row(item, now, batch_id) for item in chunk])
 
     # --- claiming and finishing ------------------------------------------------------------------------
