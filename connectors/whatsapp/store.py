@@ -8,11 +8,11 @@ once) is a conditional UPDATE or a unique index, never process memory.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from .sqlite_driver import InlineDBAPI
+from .writer_queue import WriterQueue
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
 """Outbound statuses only move up this ladder: a late `delivered` never overwrites `read`; `failed` is final."""
@@ -229,26 +232,41 @@ def engine_for(url: str) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it.
 
     SQLite connections are pooled too: opening one costs a thread and three PRAGMAs, a few milliseconds on
-    every message's path otherwise. Each pooled aiosqlite connection owns a (non-daemon) thread, so the
-    store refuses new connections once closed (see `GatewayStore.close`), or a late query would keep the
-    process from exiting."""
+    every message's path otherwise, and statements run in the event loop's thread (`sqlite_driver`). Each
+    pooled aiosqlite connection owns a (non-daemon) thread, so the store refuses new connections
+    once closed (see `GatewayStore.close`), or a late query would keep the process from exiting."""
     if url.startswith("sqlite"):
         # In memory, SQLAlchemy's own StaticPool keeps the one database alive.
         pool = (
             {} if url.endswith(":memory:") else {"poolclass": AsyncAdaptedQueuePool, "pool_size": 5, "max_overflow": 10}
         )
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+        engine = create_async_engine(url, connect_args={"timeout": 5}, module=InlineDBAPI(), **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            # Statements run in the event loop (sqlite_driver): waiting for another process's write lock
+            # holds the loop, so the wait is short and a write that still finds it taken fails (and is retried).
+            cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+_WRITERS: dict[str, WriterQueue] = {}
+
+
+def _writers_of(engine: AsyncEngine) -> WriterQueue:
+    """One writer queue per SQLite file in this process, however many stores open it (several gateways in
+    one test, or a restart): statements run in the event loop (`sqlite_driver`), so a writer waiting in
+    SQLite's busy handler for another writer of the same loop would wait for its whole busy timeout."""
+    database = engine.url.database or ""
+    if database in ("", ":memory:"):
+        return WriterQueue()
+    return _WRITERS.setdefault(str(Path(database).resolve()), WriterQueue())
 
 
 class GatewayStore:
@@ -256,7 +274,7 @@ class GatewayStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._sqlite_writers = _writers_of(engine) if engine.dialect.name == "sqlite" else None
         self._statements = _Statements(engine.dialect.name)
         self._returning = engine.dialect.name == "postgresql"
         self._closed = False
@@ -269,14 +287,14 @@ class GatewayStore:
             raise StoreClosedError("the gateway store is closed: the server is stopping")
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction. SQLite has one writer at a time: within a process, writers queue here
-        instead of meeting in SQLite's busy handler, which sleeps in steps of up to 100 ms."""
-        if self._sqlite_writer is None:
+    async def _transaction(self, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. SQLite has one writer at a time: within a process, writers take turns in a
+        `WriterQueue`, `urgent` ones (a webhook Meta waits on) before the background ones."""
+        if self._sqlite_writers is None:
             async with self.engine.begin() as connection:
                 yield connection
             return
-        async with self._sqlite_writer, self.engine.begin() as connection:
+        async with self._sqlite_writers.turn(urgent), self.engine.begin() as connection:
             yield connection
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
@@ -300,7 +318,7 @@ class GatewayStore:
 
     async def save_webhooks(self, bodies: Sequence[bytes], now: float) -> None:
         """Store verified webhooks, in one transaction, before they are acknowledged."""
-        async with self._transaction() as connection:
+        async with self._transaction(urgent=True) as connection:
             await connection.execute(
                 inbox.insert(), [{"received_at": now, "body": b, "state": "pending"} for b in bodies]
             )
