@@ -27,6 +27,18 @@ const TEXT = {
     bot_fallback: "El bot no supo ayudar: pasa a recepción", idle_release: "Vuelve al bot: ningún agente respondió", not_agent: "Este token no es de agente.",
     bad_token: "Token no válido.", window_409: "La ventana está cerrada: {reason}. Elija una plantilla o marque «Reabrir».",
     held_reply: "Texto retenido: se enviará cuando el huésped responda.", unread: "sin leer",
+    costs: "Costes", costs_title: "Costes de WhatsApp", hotel: "Hotel", month: "Mes", download_csv: "Descargar CSV",
+    chart_title: "Coste por categoría y país", chart_label: "Coste por categoría y país en {month}",
+    free_title: "Mensajes gratuitos, por motivo", mismatches_title: "Discrepancias con los precios de WhatsApp",
+    total: "Total del mes", messages_count: "Mensajes enviados", charged: "Cobrados", free: "Gratuitos",
+    undelivered: "No entregados (sin coste)", unpriced: "{count} cobrados sin tarifa en la tabla de precios",
+    bar_free: "{count} gratis", bar_unpriced: "{count} sin tarifa", bar_undelivered: "{count} sin entregar",
+    costs_loading: "Cargando el informe…", costs_empty: "No hay mensajes este mes.",
+    costs_forbidden: "Este token no puede ver los costes de este hotel.", costs_error: "No se pudo cargar el informe: {message}",
+    no_hotels: "Todavía no hay ningún hotel a la vista.", no_free: "Ninguno.",
+    no_mismatches: "Ninguna: WhatsApp cobra lo mismo que calcula la pasarela.",
+    category_service: "Servicio", category_utility: "Utilidad", category_marketing: "Marketing",
+    category_authentication: "Autenticación", category_unknown: "Plantilla desconocida",
   },
   en: {
     title: "Front desk console", language: "Language", logout: "Log out", login_title: "Log in with an agent token",
@@ -47,6 +59,18 @@ const TEXT = {
     bot_fallback: "The bot could not help: over to the front desk", idle_release: "Back to the bot: no agent answered", not_agent: "This is not an agent token.",
     bad_token: "Invalid token.", window_409: "The window is closed: {reason}. Pick a template or tick “Reopen”.",
     held_reply: "Held text: it is sent when the guest answers.", unread: "unread",
+    costs: "Costs", costs_title: "WhatsApp costs", hotel: "Hotel", month: "Month", download_csv: "Download CSV",
+    chart_title: "Cost by category and country", chart_label: "Cost by category and country in {month}",
+    free_title: "Free messages, by reason", mismatches_title: "Mismatches with WhatsApp's prices",
+    total: "Month's total", messages_count: "Messages sent", charged: "Charged", free: "Free",
+    undelivered: "Undelivered (not charged)", unpriced: "{count} charged with no rate on the rate card",
+    bar_free: "{count} free", bar_unpriced: "{count} with no rate", bar_undelivered: "{count} undelivered",
+    costs_loading: "Loading the report…", costs_empty: "No messages this month.",
+    costs_forbidden: "This token may not see this hotel's costs.", costs_error: "The report could not be loaded: {message}",
+    no_hotels: "No hotel in sight yet.", no_free: "None.",
+    no_mismatches: "None: WhatsApp charges what the gateway computes.",
+    category_service: "Service", category_utility: "Utility", category_marketing: "Marketing",
+    category_authentication: "Authentication", category_unknown: "Unknown template",
   },
 };
 
@@ -60,6 +84,7 @@ const state = {
   templates: [],
   source: null,
   refreshTimer: 0,
+  costs: { report: null, error: null, loading: false, asked: 0 },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -89,14 +114,22 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, options = {}) {
+/** The API's answer with the agent's token; an error answer throws `ApiError` with the body's `error`. */
+async function request(path, options = {}) {
   const response = await fetch(`${API}${path}`, {
     ...options,
     headers: { Authorization: `Bearer ${state.token}`, "Content-Type": "application/json" },
   });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, body.error || {});
-  return body;
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, body.error || {});
+  }
+  return response;
+}
+
+async function api(path, options = {}) {
+  const response = await request(path, options);
+  return response.json().catch(() => ({}));
 }
 
 function showAlert(message) {
@@ -117,6 +150,7 @@ function translatePage() {
   setLive($("live").dataset.live === "open");
   renderList();
   renderThread();
+  renderCosts();
 }
 
 function setLive(open) {
@@ -144,6 +178,7 @@ async function logIn(token) {
   $("login").hidden = true;
   $("desk").hidden = false;
   $("logout").hidden = false;
+  $("views").hidden = false;
   $("who").textContent = state.me.name;
   connect();
   await loadList();
@@ -438,6 +473,208 @@ async function sendTemplate(event) {
   await act("template", { name: template.name, language: template.language, parameters });
 }
 
+// --- views ------------------------------------------------------------------------------------------------
+
+function showView(view) {
+  $("desk").hidden = view !== "desk";
+  $("costs").hidden = view !== "costs";
+  for (const button of $("views").querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === view));
+  }
+  if (view === "costs") openCosts();
+}
+
+// --- costs ------------------------------------------------------------------------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+const CHART = { width: 640, row: 30, label: 190, bar: 300, gap: 8 };
+
+/** An SVG element, as `el` builds HTML ones: SVG needs its own namespace. */
+function svg(tag, attributes = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  node.append(...children.flat().filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+/** Meta bills months in UTC, so the current month is UTC's too. */
+function currentMonth() {
+  return new Date().toISOString().slice(0, 7);
+}
+
+/** The hotels the token may act for; a token for every hotel offers those of the conversations it sees. */
+function costHotels() {
+  if (state.me.hotels) return state.me.hotels;
+  return [...new Set(state.list.map((c) => c.business_id))].sort();
+}
+
+function renderHotelOptions() {
+  const picker = $("costs-hotel");
+  const chosen = picker.value;
+  const hotels = costHotels();
+  picker.replaceChildren(...hotels.map((id) => el("option", { value: id }, id)));
+  if (hotels.includes(chosen)) picker.value = chosen;
+}
+
+function openCosts() {
+  if (!$("costs-month").value) $("costs-month").value = currentMonth();
+  renderHotelOptions();
+  loadCosts();
+}
+
+function costsPath(business, month, format = "") {
+  const query = new URLSearchParams({ business, month });
+  if (format) query.set("format", format);
+  return `/reports/costs?${query}`;
+}
+
+/** Ask for the chosen hotel's month; an answer that arrives after a newer question is dropped. */
+async function loadCosts() {
+  const business = $("costs-hotel").value;
+  const month = $("costs-month").value;
+  const asked = ++state.costs.asked;
+  state.costs = { report: null, error: null, loading: Boolean(business && month), asked };
+  renderCosts();
+  if (!business || !month) return;
+  let report = null;
+  let error = null;
+  try {
+    report = await api(costsPath(business, month));
+  } catch (failure) {
+    error = failure;
+  }
+  if (asked !== state.costs.asked) return;
+  state.costs = { report, error, loading: false, asked };
+  renderCosts();
+}
+
+function costsErrorText(error) {
+  if (error.status === 403) return t("costs_forbidden");
+  if (error.status === 401) return t("bad_token");
+  return t("costs_error", { message: error.message });
+}
+
+/** What to say instead of a report: [text, kind], or null when there is a report to show. */
+function costsStateText() {
+  const { report, error, loading } = state.costs;
+  if (!$("costs-hotel").value) return [t("no_hotels"), "empty"];
+  if (loading) return [t("costs_loading"), "loading"];
+  if (error) return [costsErrorText(error), "error"];
+  if (report && report.messages === 0) return [t("costs_empty"), "empty"];
+  return null;
+}
+
+function renderCosts() {
+  if (!state.me) return;
+  const said = costsStateText();
+  const line = $("costs-state");
+  line.hidden = !said;
+  line.textContent = said ? said[0] : "";
+  line.dataset.state = said ? said[1] : "report";
+  const report = said ? null : state.costs.report;
+  $("costs-report").hidden = !report;
+  $("costs-csv").disabled = !report;
+  if (!report) return;
+  renderCostSummary(report);
+  renderCostChart(report);
+  renderFreeReasons(report);
+  renderMismatches(report);
+}
+
+function formatAmount(amount, currency) {
+  const number = new Intl.NumberFormat(state.language, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+  return `${number.format(Number(amount))} ${currency}`;
+}
+
+function categoryName(category) {
+  return TEXT.en[`category_${category}`] ? t(`category_${category}`) : category;
+}
+
+function renderCostSummary(report) {
+  const unpriced = report.lines.reduce((sum, line) => sum + line.unpriced, 0);
+  const stat = (id, label, value, data) =>
+    el("div", { class: "stat", id }, el("dt", {}, label), el("dd", data, value));
+  $("costs-summary").replaceChildren(
+    stat("costs-total", t("total"), formatAmount(report.total, report.currency), { "data-amount": report.total }),
+    stat("costs-messages", t("messages_count"), String(report.messages), { "data-count": report.messages }),
+    stat("costs-billable", t("charged"), String(report.billable), { "data-count": report.billable }),
+    stat("costs-free", t("free"), String(report.free), { "data-count": report.free }),
+    stat("costs-undelivered", t("undelivered"), String(report.undelivered), { "data-count": report.undelivered }),
+  );
+  $("costs-unpriced").hidden = !unpriced;
+  $("costs-unpriced").textContent = unpriced ? t("unpriced", { count: unpriced }) : "";
+}
+
+/** One row per category and country: a bar as long as its cost against the dearest row; no bar when free. */
+function renderCostChart(report) {
+  const most = Math.max(...report.lines.map((line) => Number(line.amount)), 0);
+  const rows = report.lines.map((line, index) => costChartRow(line, index, most, report.currency));
+  const height = report.lines.length * CHART.row;
+  $("costs-chart").replaceChildren(svg(
+    "svg",
+    { viewBox: `0 0 ${CHART.width} ${height}`, width: CHART.width, height, role: "img", "aria-label": t("chart_label", { month: report.month }) },
+    rows,
+  ));
+}
+
+function costChartRow(line, index, most, currency) {
+  const amount = Number(line.amount);
+  const middle = index * CHART.row + CHART.row / 2;
+  const width = amount > 0 && most > 0 ? Math.max(2, (amount / most) * CHART.bar) : 0;
+  const label = `${categoryName(line.category)} · ${line.country}`;
+  const value = amount > 0 ? formatAmount(line.amount, currency) : uncharged(line);
+  return svg(
+    "g",
+    { class: "chart__row", "data-category": line.category, "data-country": line.country },
+    svg("text", { x: 0, y: middle, class: "chart__label", "dominant-baseline": "middle" }, label),
+    width ? svg(
+      "rect",
+      { x: CHART.label, y: middle - CHART.row / 3, width: width.toFixed(1), height: (CHART.row * 2) / 3, rx: 3,
+        class: `bar bar--${line.category}`, "data-amount": line.amount },
+      svg("title", {}, `${label} (${line.market}): ${value}`),
+    ) : null,
+    svg("text", { x: CHART.label + width + CHART.gap, y: middle, class: "chart__value", "dominant-baseline": "middle" }, value),
+  );
+}
+
+/** Why a row cost nothing: its free, unpriced and undelivered messages. */
+function uncharged(line) {
+  const counts = [["bar_free", line.free], ["bar_unpriced", line.unpriced], ["bar_undelivered", line.messages - line.delivered]];
+  return counts.filter(([, count]) => count > 0).map(([name, count]) => t(name, { count })).join(" · ");
+}
+
+function renderFreeReasons(report) {
+  const reasons = Object.entries(report.free_reasons);
+  $("costs-free-reasons").replaceChildren(...(reasons.length
+    ? reasons.map(([reason, count]) => el("li", { "data-count": count }, el("b", {}, String(count)), ` · ${reason}`))
+    : [el("li", { class: "muted" }, t("no_free"))]));
+}
+
+function renderMismatches(report) {
+  $("costs-mismatches").replaceChildren(...(report.mismatches.length
+    ? report.mismatches.map((m) => el("li", { class: "error", "data-id": m.id }, `${m.wamid || m.id}: ${m.differences.join("; ")}`))
+    : [el("li", { class: "muted" }, t("no_mismatches"))]));
+}
+
+/** The CSV route needs the bearer token, which a link cannot carry: fetch it and hand the browser a Blob. */
+async function downloadCostsCsv() {
+  const business = $("costs-hotel").value;
+  const month = $("costs-month").value;
+  let blob;
+  try {
+    blob = await (await request(costsPath(business, month, "csv"))).blob();
+  } catch (error) {
+    state.costs = { ...state.costs, report: null, error };
+    renderCosts();
+    return;
+  }
+  const link = el("a", { href: URL.createObjectURL(blob), download: `costs-${business}-${month}.csv`, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+}
+
 // --- start ------------------------------------------------------------------------------------------------
 
 $("language").addEventListener("change", () => {
@@ -457,6 +694,12 @@ $("give-back").addEventListener("click", () => act("release"));
 $("composer").addEventListener("submit", sendReply);
 $("template-form").addEventListener("submit", sendTemplate);
 $("template-choice").addEventListener("change", renderTemplateParameters);
+for (const button of $("views").querySelectorAll("button")) {
+  button.addEventListener("click", () => showView(button.dataset.view));
+}
+$("costs-hotel").addEventListener("change", loadCosts);
+$("costs-month").addEventListener("change", loadCosts);
+$("costs-csv").addEventListener("click", downloadCostsCsv);
 setInterval(() => { renderList(); renderThread(); }, 30_000);
 
 translatePage();
