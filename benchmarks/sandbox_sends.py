@@ -101,3 +101,7 @@ def main() -> None:
         print(figure.line())
     for i in range(0, len(figures), 2):
         print(f"  ratio at {figures[i].label.split(', ')[1]}: sandbox = {ratio(figures[i + 1], figures[i])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -135,3 +135,7 @@ def main() -> None:
         share = figure.per_second / figures[0].per_second
         verdict = "meets" if figure.per_second >= 1000 else "MISSES"
         print(f"  {figure.label}: {share:.2f}x the baseline's rate; {verdict} the 1,000/s target")
+
+
+if __name__ == "__main__":
+    main()

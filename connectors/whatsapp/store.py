@@ -253,7 +253,7 @@ def engine_for(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 _WRITERS: dict[str, WriterQueue] = {}

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from connectors.whatsapp.store import StoreClosedError, inbox, messages
-from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, settings_for
+from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, empty_database, settings_for
 from tests.support import APP_SECRET, VERIFY_TOKEN, SandboxClient
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks"
@@ -247,3 +247,50 @@ async def test_webhooks_left_unprocessed_are_processed_by_a_live_replica(
     await processor.recover()
     await gateway.settle()  # the recovered messages go to the bot in background tasks
     assert [m.text for m in bot.received] == ["¿A qué hora es el check-in?"]
+
+
+async def test_a_database_restart_costs_at_most_one_refused_webhook_and_loses_nothing(
+    tmp_path: Path, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
+) -> None:
+    """Connections are not pinged before use (a round trip on every transaction): after PostgreSQL drops them,
+    the first statement on one fails, the pool reconnects, and Meta's redelivery is stored and answered."""
+    url = database_url("postgresql", tmp_path)
+    await empty_database(url)
+    server = GatewayServer(settings_for(sandbox.base_url, url), bot, clock)
+    await server.start()
+    try:
+        assert (await post(server, fixture("text"))).status_code == 200
+        await bot.wait_for(1)
+        await server.settle()
+
+        await _drop_other_connections(url)
+        payload = fixture("text")
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid.after-restart"
+        statuses = []
+        for _ in range(3):  # Meta delivers again until it gets a 200
+            statuses.append((await post(server, payload)).status_code)
+            if statuses[-1] == 200:
+                break
+        assert statuses[-1] == 200, statuses
+        assert len(statuses) <= 2, statuses
+        await bot.wait_for(2)
+        assert [m.message_id for m in bot.received][-1] == "wamid.after-restart"
+    finally:
+        await server.stop()
+
+
+async def _drop_other_connections(url: str) -> None:
+    """What a PostgreSQL restart does to the gateway's pooled connections."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        dropped = await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        assert dropped.all(), "the gateway had connections open"
+    await engine.dispose()
