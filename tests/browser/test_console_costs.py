@@ -220,7 +220,7 @@ async def test_a_hotel_the_token_may_not_see_gets_a_clear_refusal(page: Page, ga
     await page.get_by_label("Token").fill("marta-secret")
     await page.get_by_role("button", name="Log in").click()
     await page.get_by_role("button", name="Costs").click()
-    await expect(page.get_by_label("Hotel").locator("option")).to_have_text([MIRADOR])
+    await expect(page.get_by_label("Hotel").locator("option")).to_have_text([f"Hotel Mirador del Puerto ({MIRADOR})"])
 
     # The picker offers only the token's hotels; a hotel taken from the token while the page is open is refused.
     await page.get_by_label("Hotel").evaluate("(picker, id) => picker.append(new Option(id, id))", ALAMEDA)

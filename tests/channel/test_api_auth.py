@@ -42,5 +42,15 @@ async def test_a_known_token_learns_its_role_and_hotels(api: str) -> None:
     async with httpx.AsyncClient() as client:
         desk = await client.get(f"{api}/me", headers={"Authorization": "Bearer desk-secret"})
         crm = await client.get(f"{api}/me", headers={"Authorization": "Bearer crm-secret"})
-    assert desk.json() == {"name": "desk", "role": "agent", "hotels": ["1000000001"]}
-    assert crm.json() == {"name": "crm", "role": "automation", "hotels": None}
+    assert desk.json() == {
+        "name": "desk",
+        "role": "agent",
+        "hotels": ["1000000001"],
+        "names": {"1000000001": "Hotel Mirador del Puerto"},
+    }
+    assert crm.json() == {
+        "name": "crm",
+        "role": "automation",
+        "hotels": None,
+        "names": {"1000000001": "Hotel Mirador del Puerto", "1000000002": "Casa Alameda"},
+    }

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,36 +20,9 @@ from actions import answers
 from actions.hotels import load_hotels
 from actions.reservations import Reservation
 from actions.settings import DEFAULT_SEED_FILE
-from tests.processes import require_model, start_action_server, start_rasa
-from tests.support import ACCESS_TOKEN, ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
+from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient
 
 HOTELS = load_hotels()
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("assistant-e2e")
-
-
-@pytest.fixture(scope="module")
-def action_server(folder: Path, sandbox_process: SandboxProcess) -> Iterator[str]:
-    require_model()
-    process, url = start_action_server(folder, WHATSAPP_API_URL=sandbox_process.url, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN)
-    yield url
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def rasa(folder: Path, action_server: str, sandbox_process: SandboxProcess) -> Iterator[str]:
-    process, url = start_rasa(folder, sandbox_process.url, action_server)
-    yield url
-    process.stop()
-
-
-@pytest.fixture
-async def guest(sandbox: SandboxClient, rasa: str) -> SandboxClient:
-    await sandbox.configure(webhook_url=f"{rasa}/webhooks/whatsapp/webhook")
-    return sandbox
 
 
 async def ask(sandbox: SandboxClient, wa_id: str, hotel: str, text: str, replies: int = 1) -> list[str]:

@@ -6,45 +6,16 @@ through Rasa's own HTTP API) and the bot says nothing; given back, the bot answe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import AGENT_TOKEN
 from tests.e2e.test_whatsapp_rasa import bot_replies
-from tests.processes import require_model, start_action_server, start_rasa
-from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
+from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient
 
-TOKENS = "desk:agent:*:desk-secret"
 API = "/webhooks/whatsapp/api/v1"
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("handoff_e2e")
-
-
-@pytest.fixture(scope="module")
-def action_server(folder: Path) -> Iterator[str]:
-    require_model()
-    process, url = start_action_server(folder)
-    yield url
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def rasa(folder: Path, action_server: str, sandbox_process: SandboxProcess) -> Iterator[str]:
-    process, url = start_rasa(folder, sandbox_process.url, action_server, GATEWAY_API_TOKENS=TOKENS)
-    yield url
-    process.stop()
-
-
-@pytest.fixture
-async def guest(sandbox: SandboxClient, rasa: str) -> SandboxClient:
-    await sandbox.configure(webhook_url=f"{rasa}/webhooks/whatsapp/webhook")
-    return sandbox
 
 
 async def paused(rasa: str, wa_id: str) -> bool:
@@ -56,7 +27,7 @@ async def paused(rasa: str, wa_id: str) -> bool:
 
 async def agent(rasa: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
     async with httpx.AsyncClient(base_url=f"{rasa}{API}", timeout=30) as client:
-        headers = {"Authorization": "Bearer desk-secret"}
+        headers = {"Authorization": f"Bearer {AGENT_TOKEN}"}
         return await client.request(method, path, headers=headers, **kwargs)
 
 

@@ -5,7 +5,6 @@ the trained assistant answers, the action server runs the actions, and statuses 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,35 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.whatsapp.store import GatewayStore, messages
-from tests.processes import ServerProcess, require_model, start_action_server, start_rasa
+from tests.processes import ServerProcess, start_rasa
 from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("e2e")
-
-
-@pytest.fixture(scope="module")
-def action_server(folder: Path) -> Iterator[str]:
-    require_model()
-    process, url = start_action_server(folder)
-    yield url
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def rasa(folder: Path, action_server: str, sandbox_process: SandboxProcess) -> Iterator[str]:
-    process, url = start_rasa(folder, sandbox_process.url, action_server)
-    yield url
-    process.stop()
-
-
-@pytest.fixture
-async def guest(sandbox: SandboxClient, rasa: str) -> SandboxClient:
-    """The sandbox, delivering its webhooks to the Rasa server."""
-    await sandbox.configure(webhook_url=f"{rasa}/webhooks/whatsapp/webhook")
-    return sandbox
 
 
 async def bot_replies(sandbox: SandboxClient, wa_id: str, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:

@@ -199,10 +199,11 @@ SPEC: dict[str, Any] = {
                 "summary": "who the token is",
                 "responses": _answers(
                     _object(
-                        ["name", "role", "hotels"],
+                        ["name", "role", "hotels", "names"],
                         name=STRING,
                         role={"enum": ["agent", "automation"]},
                         hotels=_nullable({"type": "array", "items": STRING}),
+                        names={"type": "object", "additionalProperties": STRING},
                     )
                 ),
             }

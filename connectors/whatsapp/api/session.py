@@ -1,4 +1,8 @@
-"""`GET /api/v1/me`: who a token is, so the console can log in with it and show the right hotels."""
+"""`GET /api/v1/me`: who a token is, so the console can log in with it and show the right hotels.
+
+`hotels` is the token's own list (null: every hotel); `names` gives the name of each configured hotel the
+token may act for, so a token for every hotel still sees them all listed.
+"""
 
 from __future__ import annotations
 
@@ -19,4 +23,6 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     async def me(request: Request) -> HTTPResponse:
         token = token_of(request)
         hotels = None if token.hotels is None else sorted(token.hotels)
-        return json({"name": token.name, "role": token.role, "hotels": hotels})
+        configured = gateway.automation.hotels if gateway.automation is not None else {}
+        names = {number: hotel.name for number, hotel in sorted(configured.items()) if token.may_act_for(number)}
+        return json({"name": token.name, "role": token.role, "hotels": hotels, "names": names})

@@ -502,18 +502,13 @@ function currentMonth() {
   return new Date().toISOString().slice(0, 7);
 }
 
-/** The hotels the token may act for; a token for every hotel offers those of the conversations it sees. */
-function costHotels() {
-  if (state.me.hotels) return state.me.hotels;
-  return [...new Set(state.list.map((c) => c.business_id))].sort();
-}
-
+/** The hotels the token may act for, by name (`/me` lists every one, a token for every hotel included). */
 function renderHotelOptions() {
   const picker = $("costs-hotel");
   const chosen = picker.value;
-  const hotels = costHotels();
-  picker.replaceChildren(...hotels.map((id) => el("option", { value: id }, id)));
-  if (hotels.includes(chosen)) picker.value = chosen;
+  const hotels = Object.entries(state.me.names || {});
+  picker.replaceChildren(...hotels.map(([id, name]) => el("option", { value: id }, `${name} (${id})`)));
+  if (hotels.some(([id]) => id === chosen)) picker.value = chosen;
 }
 
 function openCosts() {
