@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: the sandbox as a real process, a webhook receiver and headless Chromium.
+"""Fixtures for the browser tests: the sandbox as a real process, a webhook receiver and headless Chromium,
+and for the console's pages the real gateway.
 
 Self-contained on purpose: the sandbox runs exactly as `python -m sandbox` does, talking over loopback to a
 receiver that plays the gateway, so the page is tested against the real peer and nothing is patched.
@@ -21,6 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
+
+from connectors.whatsapp.api.tokens import parse_tokens
+from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, echo, settings_for
+from tests.support import SandboxClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -196,3 +201,20 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+CONSOLE_TOKENS = "marta:agent:1000000001:marta-secret,crm:automation:*:crm-secret"
+"""Marta, a front-desk agent at Hotel Mirador, and a CRM's automation token for every hotel."""
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path, sandbox: SandboxClient) -> AsyncIterator[GatewayServer]:
+    """The real gateway whose console the pages open, its bot echoing; the read statuses are the tests'."""
+    settings = settings_for(
+        sandbox.base_url, f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}", api_tokens=parse_tokens(CONSOLE_TOKENS)
+    )
+    server = GatewayServer(settings, RecordingBot(answer=echo), MovableClock())
+    await server.start()
+    await sandbox.configure(webhook_url=server.webhook_url, auto_read=False)
+    yield server
+    await server.stop()

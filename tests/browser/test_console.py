@@ -6,14 +6,12 @@ sees the delivered tick, and gives the thread back; the screenshot is kept in te
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
-from connectors.whatsapp.api.tokens import parse_tokens
-from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, echo, settings_for
+from tests.gateway_support import GatewayServer
 from tests.support import LUCIA, SandboxClient
 
 pytestmark = pytest.mark.browser
@@ -21,19 +19,6 @@ pytestmark = pytest.mark.browser
 SCREENSHOT = Path(__file__).resolve().parents[1] / "artifacts" / "console.png"
 LIVE_TIMEOUT_MS = 10_000
 DAY = 24 * 60 * 60
-TOKENS = "marta:agent:1000000001:marta-secret,crm:automation:*:crm-secret"
-
-
-@pytest.fixture
-async def gateway(tmp_path: Path, sandbox: SandboxClient) -> AsyncIterator[GatewayServer]:
-    settings = settings_for(
-        sandbox.base_url, f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}", api_tokens=parse_tokens(TOKENS)
-    )
-    server = GatewayServer(settings, RecordingBot(answer=echo), MovableClock())
-    await server.start()
-    await sandbox.configure(webhook_url=server.webhook_url, auto_read=False)
-    yield server
-    await server.stop()
 
 
 async def log_in(page: Page, gateway: GatewayServer, token: str) -> None:

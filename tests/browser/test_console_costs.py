@@ -23,31 +23,17 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from connectors.whatsapp.api.tokens import parse_tokens
 from tests.automations.helpers import eventually, message_in
-from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, echo, settings_for
+from tests.gateway_support import GatewayServer
 from tests.support import ALAMEDA, APP_SECRET, LUCIA, MIRADOR, OLIVER, WABA, SandboxClient
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path(__file__).resolve().parents[1] / "artifacts" / "console-costs.png"
-TOKENS = "marta:agent:1000000001:marta-secret,crm:automation:*:crm-secret"
 AS_MARTA = {"Authorization": "Bearer marta-secret"}
 DUTCH, FRENCH = "31612345678", "33612345678"
 REMINDER = {"guest_name": "Lucía", "arrival_date": "18/12/2026", "hotel_name": "Hotel Mirador del Puerto"}
 PAYMENT = {"guest_name": "Lucía", "amount_pending": "289.40 EUR", "payment_link": "https://pay.example.com/MDP-4F7K2Q"}
-
-
-@pytest.fixture
-async def gateway(tmp_path: Path, sandbox: SandboxClient) -> AsyncIterator[GatewayServer]:
-    settings = settings_for(
-        sandbox.base_url, f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}", api_tokens=parse_tokens(TOKENS)
-    )
-    server = GatewayServer(settings, RecordingBot(answer=echo), MovableClock())
-    await server.start()
-    await sandbox.configure(webhook_url=server.webhook_url, auto_read=False)  # the read status is the test's
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
