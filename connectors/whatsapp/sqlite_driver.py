@@ -8,13 +8,13 @@ transaction held SQLite's one writer lock across all of its trips. Recording a g
 trips: on SQLite the channel added 8 to 25 ms to the bot's answer time, against 2 to 7 ms on PostgreSQL.
 
 A statement on the gateway's small tables takes tens of microseconds, so here it simply runs where it is
-called, in the loop's thread: no trips, and a transaction is never stretched by other work. Bulk writes
-(an `executemany` of more than `INLINE_ROWS` rows: a batch of statuses, a thousand automation outcomes) still
-go to aiosqlite's thread, in one trip: SQLite releases the GIL while it works, so on a second core they
-run beside the event loop instead of holding it (inline, they cut the automation sends at 1,000/s from
-about 95 % of the limit to 60 %). aiosqlite also opens and closes connections. A commit or rollback with
-no transaction open on SQLite's side (after a read, or the rollback SQLAlchemy does on every connection it
-gets back) is skipped.
+called, in the loop's thread: no trips, and a transaction is never stretched by other work. Bulk statements
+(an `executemany` of more than `INLINE_ROWS` rows: a batch of statuses, a thousand automation outcomes; or
+more than `INLINE_PARAMETERS` parameters: the facts of a thousand guests) still go to aiosqlite's thread, in
+one trip: SQLite releases the GIL while it works, so on a second core they run beside the event loop instead
+of holding it (inline, they cut the automation sends at 1,000/s from about 95 % of the limit to 60 %).
+aiosqlite also opens and closes connections. A commit or rollback with no transaction open on SQLite's side
+(after a read, or the rollback SQLAlchemy does on every connection it gets back) is skipped.
 
 What it costs: a long query (a report over months of messages) holds the event loop for as long as it runs,
 and a write waiting for another process's write lock waits in the loop (`busy_timeout`); SQLite is the
@@ -40,7 +40,15 @@ from sqlalchemy.util.concurrency import await_only
 
 _Outcome = tuple[Any, list[Any], int | None, int]
 INLINE_ROWS = 8
-"""An `executemany` of more rows than this goes to aiosqlite's thread."""
+"""An `executemany` of more rows than this goes to aiosqlite's thread..."""
+INLINE_PARAMETERS = 64
+"""...and so does a statement with more parameters than this (an IN list of a thousand guests)."""
+
+
+def _bulk(parameters: Any, many: bool) -> bool:
+    if many:
+        return len(parameters) > INLINE_ROWS
+    return parameters is not None and len(parameters) > INLINE_PARAMETERS
 
 
 def _statement(connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
@@ -75,7 +83,7 @@ class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _run(self, operation: str, parameters: Any, many: bool) -> None:
         try:
-            if many and len(parameters) > INLINE_ROWS:
+            if _bulk(parameters, many):
                 trip = self._connection._execute(_statement, self._connection, operation, parameters, many)
             else:
                 trip = _done(_statement(self._connection, operation, parameters, many))
