@@ -257,6 +257,7 @@ def engine_for(url: str) -> AsyncEngine:
 
 
 _WRITERS: dict[str, WriterQueue] = {}
+_LOCK_WAMIDS = sa.text("SELECT pg_advisory_xact_lock(hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w ORDER BY w")
 
 
 def _writers_of(engine: AsyncEngine) -> WriterQueue:
@@ -276,7 +277,8 @@ class GatewayStore:
         self.engine = engine
         self._sqlite_writers = _writers_of(engine) if engine.dialect.name == "sqlite" else None
         self._statements = _Statements(engine.dialect.name)
-        self._returning = engine.dialect.name == "postgresql"
+        self._postgresql = engine.dialect.name == "postgresql"
+        self._returning = self._postgresql
         self._closed = False
         event.listen(engine.sync_engine, "do_connect", self._refuse_when_closed)
 
@@ -491,6 +493,8 @@ class GatewayStore:
     async def record_outbound(self, record: OutboundRecord, now: float) -> int:
         """Record a send's outcome; statuses that raced ahead of the send's answer are applied at once."""
         async with self._transaction() as connection:
+            if record.wamid:
+                await self._one_writer_per_wamid(connection, [record.wamid])
             result = await connection.execute(
                 messages.insert().values(
                     direction="outbound",
@@ -523,6 +527,7 @@ class GatewayStore:
         once); statuses that raced ahead of the sends' answers are applied at once, as in `record_outbound`."""
         if not records:
             return
+        await self._one_writer_per_wamid(connection, [r.wamid for r in records if r.wamid])
         await connection.execute(
             messages.insert(),
             [
@@ -551,10 +556,21 @@ class GatewayStore:
             early = await connection.execute(sa.select(statuses).where(statuses.c.wamid.in_(wamids)))
             await self._raise_statuses(connection, [_status_from_row(row) for row in early])
 
+    async def _one_writer_per_wamid(self, connection: AsyncConnection, wamids: Sequence[str]) -> None:
+        """On PostgreSQL, hold each wamid's transaction lock until commit, in one order, before touching it.
+
+        A status can race ahead of the send's answer: one transaction records the status and finds no message
+        yet, another records the message and finds no status yet, and under READ COMMITTED both commit
+        without seeing the other, leaving the message without its status. Taking the wamid's lock first makes
+        the second wait for the first, then see what it wrote. SQLite has one writer at a time already."""
+        if self._postgresql and wamids:
+            await connection.execute(_LOCK_WAMIDS, {"wamids": sorted(set(wamids))})
+
     async def _insert_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord], now: float) -> None:
         """Keep each status once per (wamid, status) and move its message up the ladder."""
         if not records:
             return
+        await self._one_writer_per_wamid(connection, [r.wamid for r in records])
         rows = [
             {
                 "wamid": r.wamid,
