@@ -151,8 +151,14 @@ class Dispatcher:
             await asyncio.wait_for(self._wakeup.wait(), max(wait, 0.01))
 
     async def _schedule(self, claimed: Sequence[QueuedMessage]) -> None:
+        sent_before = await self._outbox.already_sent(claimed)
         by_number: dict[str, list[QueuedMessage]] = {}
         for message in claimed:
+            if message.id in sent_before:
+                log.warning("automation message %d was sent by a process that stopped: not sent again", message.id)
+                request = addressed(message.body, message.wa_id, callback_data=message.callback_data)
+                self._finished(await self._sent(message, request, sent_before[message.id], None))
+                continue
             by_number.setdefault(message.business_id, []).append(message)
         for number, group in by_number.items():
             ready = await self._screen(number, group)
@@ -268,8 +274,15 @@ class Dispatcher:
         except Exception as error:
             self._last_inbound.pop(message.id, None)
             return await self._failure(message, request, error)
+        return await self._sent(message, request, wamid, self._last_inbound.pop(message.id, None))
+
+    async def _sent(
+        self, message: QueuedMessage, request: dict[str, Any], wamid: str, last_inbound: int | None
+    ) -> Outcome:
+        """A send WhatsApp accepted, priced and ready to record (`last_inbound` None: priced as outside the
+        window, for a send only known from its status)."""
         now = self._clock()
-        in_window = window_state(self._last_inbound.pop(message.id, None), now).open
+        in_window = window_state(last_inbound, now).open
         kind = (message.category or "service").lower()
         used = await self._automations.service_used(message.business_id, now) if kind == "service" else 0
         charge = price(self._automations.card, kind, message.region, in_window, now, used)

@@ -343,6 +343,21 @@ class Outbox:
 
     # --- claiming and finishing ------------------------------------------------------------------------
 
+    async def already_sent(self, claimed: Sequence[QueuedMessage]) -> dict[int, str]:
+        """The wamid of each claimed message WhatsApp already reported a status for: a process sent it, then
+        stopped before recording the send, and its lease ran out. Sending it again would reach the guest twice."""
+        by_callback = {m.callback_data: m.id for m in claimed}
+        found: dict[int, str] = {}
+        async with self._store.engine.connect() as connection:
+            for start in range(0, len(by_callback), 500):
+                wanted = list(by_callback)[start : start + 500]
+                query = sa.select(statuses.c.callback_data, statuses.c.wamid).where(
+                    statuses.c.callback_data.in_(wanted)
+                )
+                for row in await connection.execute(query):
+                    found[by_callback[row.callback_data]] = row.wamid
+        return found
+
     async def claim(self, token: str, now: float, lease: float, limit: int, busy: Iterable[str]) -> list[QueuedMessage]:
         """Claim up to `limit` due messages, lanes first, then oldest due; never for the numbers in `busy`
         (whose sends already fill this process's schedule)."""

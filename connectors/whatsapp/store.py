@@ -101,6 +101,7 @@ statuses = sa.Table(
     sa.Column("callback_data", sa.Text),
     sa.Column("received_at", sa.Float, nullable=False),
     sa.Index("ix_statuses_wamid_status", "wamid", "status", unique=True),
+    sa.Index("ix_statuses_callback_data", "callback_data"),
 )
 
 
@@ -256,6 +257,13 @@ def engine_for(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
+def _create_later_indexes(connection: Any) -> None:
+    """`create_all` skips a table that exists, and its indexes with it."""
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+
+
 _WRITERS: dict[str, WriterQueue] = {}
 _LOCK_WAMIDS = sa.text("SELECT pg_advisory_xact_lock(hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w ORDER BY w")
 
@@ -309,8 +317,10 @@ class GatewayStore:
         return cls(engine_for(url))
 
     async def create_schema(self) -> None:
+        """Create what is missing: tables, and the indexes added since a table was first created."""
         async with self._transaction() as connection:
             await connection.run_sync(metadata.create_all)
+            await connection.run_sync(_create_later_indexes)
 
     async def close(self) -> None:
         self._closed = True

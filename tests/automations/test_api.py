@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.whatsapp.outbox import outbox
+from connectors.whatsapp.store import statuses
 from tests.automations.conftest import (
     AGENT_TOKEN,
     DAYTIME,
@@ -368,3 +369,46 @@ def _api(gateway: GatewayServer) -> httpx.AsyncClient:
         headers={"Authorization": f"Bearer {AUTOMATION_TOKEN}"},
         timeout=30,
     )
+
+
+async def test_a_send_whose_process_stopped_before_recording_it_is_not_sent_again(
+    make_gateway: ServerFactory, clock: MovableClock, sandbox: SandboxClient
+) -> None:
+    """WhatsApp reported a status for the message (its callback data names it), so it went out: a process
+    sent it, then stopped before recording the send. The next claim records it as sent; the guest gets it once."""
+    gateway = await make_gateway()
+    async with _api(gateway) as api:
+        answer = await api.post(
+            "/messages",
+            json={
+                "business": MIRADOR,
+                "to": OLIVER,
+                "purpose": "reservation_reminder",
+                "parameters": REMINDER,
+                "send_at": "2026-12-01T12:00:00+01:00",
+            },
+        )
+        assert answer.status_code == 202, answer.text
+        message_id = answer.json()["id"]
+        async with gateway.store.transaction() as connection:
+            await connection.execute(
+                outbox.update()
+                .where(outbox.c.id == int(message_id))
+                .values(state="sending", claimed_by="stopped:q1", claimed_at=clock())
+            )
+            await connection.execute(
+                statuses.insert().values(
+                    wamid="wamid.sent-before-the-stop",
+                    status="sent",
+                    wa_timestamp=int(clock()),
+                    recipient_id=OLIVER,
+                    callback_data=f"gw:{message_id}",
+                    received_at=clock(),
+                )
+            )
+
+        await set_time(clock, sandbox, DAYTIME + 2 * 3600 + 61)  # due, and the stopped process's lease is over
+        done = await message_in(api, message_id, ("sent", "delivered", "read"))
+
+    assert done["wamid"] == "wamid.sent-before-the-stop"
+    assert outbound_of(await sandbox.thread(OLIVER)) == []
