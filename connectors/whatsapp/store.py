@@ -286,7 +286,6 @@ class GatewayStore:
         self._sqlite_writers = _writers_of(engine) if engine.dialect.name == "sqlite" else None
         self._statements = _Statements(engine.dialect.name)
         self._postgresql = engine.dialect.name == "postgresql"
-        self._returning = self._postgresql
         self._closed = False
         event.listen(engine.sync_engine, "do_connect", self._refuse_when_closed)
 
@@ -364,7 +363,7 @@ class GatewayStore:
             .values(state="done", claimed_by=token, claimed_at=now, processed_at=now)
         )
         async with self._transaction() as connection:
-            if self._returning:
+            if self._postgresql:
                 claimed = await connection.execute(claim.returning(inbox.c.id, inbox.c.body))
             else:
                 await connection.execute(claim)
@@ -413,7 +412,7 @@ class GatewayStore:
             }
             for r in inbound
         ]
-        if self._returning:
+        if self._postgresql:
             inserted = await connection.execute(self._statements.new_message.values(rows).returning(messages.c.wamid))
             mine = set(inserted.scalars())
         else:
@@ -430,7 +429,7 @@ class GatewayStore:
             for r in inbound
         ]
         await connection.execute(self._statements.conversation_upsert, conversation_rows)
-        if not self._returning:
+        if not self._postgresql:
             mine = set(
                 (
                     await connection.execute(
