@@ -49,7 +49,7 @@ async def seed(server: GatewayServer) -> None:
             held_rows.append(
                 {"business_id": business, "wa_id": wa_id, "holder": "queue", "reason": "guest_asked", "since": now}
             )
-    async with server.store.engine.begin() as connection:
+    async with server.store.transaction() as connection:
         await connection.execute(conversations.insert(), conversation_rows)
         await connection.execute(messages.insert(), message_rows)
         await connection.execute(handoffs.insert(), held_rows)
