@@ -322,6 +322,7 @@ def _accept(sandbox: Sandbox, number: PhoneNumber, outbound: Outbound, to_input:
         failure = GraphError(131047, _WINDOW_DETAILS)
     else:
         failure = None
+        sandbox.threads.replied(number.id, outbound.to, now)
     sandbox.spawn(_status_chain(sandbox, number, entry, outbound, window_open, failure))
     message: dict[str, Any] = {"id": wamid}
     if outbound.template is not None:
@@ -361,6 +362,7 @@ async def _status_chain(
         window_open,
         dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc).date(),
         sandbox.threads.service_sent.get(service_key, 0),
+        sandbox.threads.in_entry_point(number.id, entry.wa_id, entry.timestamp),
     )
     if outbound.template is None:
         sandbox.threads.service_sent[service_key] = sandbox.threads.service_sent.get(service_key, 0) + 1

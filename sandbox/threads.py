@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 WINDOW_SECONDS = 24 * 60 * 60
+ENTRY_POINT_SECONDS = 72 * 60 * 60
+ENTRY_POINT_SOURCES = ("ad", "post")
 STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 Direction = Literal["inbound", "outbound"]
@@ -101,6 +103,10 @@ class Threads:
         self.last_inbound: dict[tuple[str, str], float] = {}
         self.media: dict[str, Media] = {}
         self.service_sent: dict[tuple[str, str], int] = {}
+        self.referrals: dict[tuple[str, str], float] = {}
+        """The time of each thread's latest guest message from an ad or Page button not yet replied to."""
+        self.entry_points: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        """Each thread's free entry point windows (from, until)."""
         self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
 
     def add(self, entry: Entry) -> None:
@@ -109,7 +115,19 @@ class Threads:
         if entry.direction == "inbound" and entry.type != "system":
             key = (entry.business, entry.wa_id)
             self.last_inbound[key] = max(self.last_inbound.get(key, 0.0), entry.timestamp)
+            if (entry.content.get("referral") or {}).get("source_type") in ENTRY_POINT_SOURCES:
+                self.referrals[key] = entry.timestamp
         self.changed(entry)
+
+    def replied(self, business: str, wa_id: str, now: float) -> None:
+        """The business got a message through to the guest: within 24 h of a message from an ad or Page
+        button, it opens a 72 h free entry point."""
+        referred = self.referrals.pop((business, wa_id), None)
+        if referred is not None and now - referred <= WINDOW_SECONDS:
+            self.entry_points.setdefault((business, wa_id), []).append((now, now + ENTRY_POINT_SECONDS))
+
+    def in_entry_point(self, business: str, wa_id: str, now: float) -> bool:
+        return any(start <= now <= end for start, end in self.entry_points.get((business, wa_id), ()))
 
     def thread(self, wa_id: str, business: str | None = None) -> list[Entry]:
         entries = [e for (b, w), items in self.by_thread.items() if w == wa_id and business in (None, b) for e in items]
@@ -148,3 +166,5 @@ class Threads:
         self.last_inbound.clear()
         self.media.clear()
         self.service_sent.clear()
+        self.referrals.clear()
+        self.entry_points.clear()

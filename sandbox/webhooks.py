@@ -92,8 +92,18 @@ def guest_message(
     return {"from": wa_id, "id": wamid, "timestamp": str(int(timestamp)), **message}
 
 
-def pricing(template: Template | None, window_open: bool, day: dt.date, service_sent_this_month: int) -> dict[str, Any]:
-    """The pricing object of a status under the per-message rules in force on `day`."""
+def pricing(
+    template: Template | None, window_open: bool, day: dt.date, service_sent_this_month: int, entry_point: bool = False
+) -> dict[str, Any]:
+    """The pricing object of a status under the per-message rules in force on `day`: inside a free entry point
+    every message is free."""
+    if entry_point:
+        return {
+            "billable": False,
+            "pricing_model": "PMP",
+            "type": "free_entry_point",
+            "category": "referral_conversion",
+        }
     if template is not None:
         category = template.category.lower()
         free = window_open and category == "utility" and day < PRICING_2026_10

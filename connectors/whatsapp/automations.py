@@ -14,7 +14,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from actions.template_choice import CatalogTemplate, ChoiceError, FreeText, Temp
 from .automation_requests import MessageRequest, Refusal
 from .automation_settings import AutomationSettings
 from .consent import confirmation, is_opt_out
+from .entry_points import entry_points_of
 from .inbound import TemplateStatusUpdate
 from .outbox import LANE_MARKETING, LANE_REPLY, LANE_TRANSACTIONAL, NewMessage, Outbox
 from .pricing import Charge, RateCard, month_bounds, price
@@ -34,7 +35,7 @@ from .quiet_hours import next_allowed
 from .sender import Recipient, Sender
 from .store import GatewayStore, InboundRecord, LastInbound, conversations, messages
 from .template_catalog import HOLDING_STATUSES, TemplateCatalog, TemplateEvent, parameter_problems
-from .window import window_state
+from .window import EntryPoints, window_state
 
 log = logging.getLogger(__name__)
 DECISIONS_PER_TURN = 25
@@ -48,6 +49,7 @@ class GuestFacts:
     last_inbound: LastInbound | None
     opted_out: bool
     language: str
+    entry_points: EntryPoints = field(default_factory=EntryPoints)
 
 
 def lane_of(body: Mapping[str, Any], category: str | None) -> int:
@@ -84,7 +86,8 @@ class Automations:
     # --- deciding --------------------------------------------------------------------------------------
 
     async def guest_facts(self, business_id: str, wa_ids: Sequence[str]) -> dict[str, GuestFacts]:
-        """Window, consent and language of many guests of one number: one query per 500 guests. The language
+        """Window, consent, language and free entry points of many guests of one number: one query per 500
+        guests. The language
         is the one of the guest's last message when it was text (what the assistant answered in), else their
         number's."""
         unique = sorted(set(wa_ids))
@@ -112,8 +115,10 @@ class Automations:
                     language = detect_language(row.text, None, row.wa_id) if row.text else language_of_number(row.wa_id)
                     facts[row.wa_id] = GuestFacts(last, False, language)
             opted_out = await self.outbox.opted_out(business_id, unique, connection) if facts else set()
+            now = self._clock()
+            referred = await entry_points_of(connection, business_id, unique, now, now) if facts else {}
         return {
-            wa_id: replace(facts[wa_id], opted_out=wa_id in opted_out)
+            wa_id: replace(facts[wa_id], opted_out=wa_id in opted_out, entry_points=referred.get(wa_id, EntryPoints()))
             if wa_id in facts
             else GuestFacts(None, False, language_of_number(wa_id))
             for wa_id in unique
@@ -165,7 +170,8 @@ class Automations:
         kind = category.lower() if category else "service"
         if service_used is None and kind == "service":
             service_used = await self.service_used(request.business_id, due)
-        charge = price(self.card, kind, request.guest.region, window_open, due, service_used or 0)
+        in_entry_point = facts.entry_points.open_at(due)
+        charge = price(self.card, kind, request.guest.region, window_open, due, service_used or 0, in_entry_point)
         if category == "MARKETING":
             refusal = await self._over_budget(request.business_id, charge, due)
             if refusal is not None:

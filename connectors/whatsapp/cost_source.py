@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from actions.template_choice import CatalogTemplate
 
 from .costs import SentMessage
+from .entry_points import entry_points_of
 from .outbox import delivery_of
 from .phones import region_of_wa_id
 from .store import GatewayStore, messages
@@ -22,7 +23,8 @@ DELIVERED = ("delivered", "read", "played")
 async def month_messages(
     store: GatewayStore, business_id: str, since: float, until: float, templates: Sequence[CatalogTemplate]
 ) -> list[SentMessage]:
-    """Every outbound message the number got accepted in [since, until), priced by kind and window."""
+    """Every outbound message the number got accepted in [since, until), priced by kind, window and free
+    entry point."""
     categories = {(t.name, t.language): t.category.lower() for t in templates}
     window = WINDOW.total_seconds()
     async with store.engine.connect() as connection:
@@ -59,6 +61,7 @@ async def month_messages(
         for row in rows:
             inbound.setdefault(row.wa_id, []).append(row.wa_timestamp)
         deliveries = await delivery_of(connection, [row.wamid for row in sent])
+        referred = await entry_points_of(connection, business_id, None, since, until)
     result = []
     for row in sent:
         kind = "service"
@@ -79,6 +82,7 @@ async def month_messages(
                 region=region_of_wa_id(row.wa_id),
                 kind=kind,
                 in_window=in_window,
+                in_entry_point=row.wa_id in referred and referred[row.wa_id].open_at(row.created_at),
                 delivered=delivery is not None and delivery.status in DELIVERED,
                 reported=delivery.pricing if delivery else None,
             )

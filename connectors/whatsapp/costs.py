@@ -31,6 +31,7 @@ class SentMessage:
     kind: str
     """`service`, or the template's category in lower case."""
     in_window: bool
+    in_entry_point: bool
     delivered: bool
     reported: Mapping[str, Any] | None
     """The pricing object of the message's status webhooks, if any arrived."""
@@ -52,8 +53,8 @@ def reconcile(charge: Charge, reported: Mapping[str, Any] | None) -> tuple[str, 
         return ()
     differences = []
     category = str(reported.get("category") or "").lower()
-    if category and category != charge.kind:
-        differences.append(f"category: expected {charge.kind}, WhatsApp says {category}")
+    if category and category != charge.category:
+        differences.append(f"category: expected {charge.category}, WhatsApp says {category}")
     billable = reported.get("billable")
     if billable is None and reported.get("type"):
         billable = reported.get("type") == "regular"
@@ -133,7 +134,9 @@ def cost_report(card: RateCard, business_id: str, month: str, sent: Sequence[Sen
     lines: dict[tuple[str, str], CostLine] = {}
     service_used = 0
     for message in sorted(sent, key=lambda m: (m.at, m.id)):
-        charge = price(card, message.kind, message.region, message.in_window, message.at, service_used)
+        charge = price(
+            card, message.kind, message.region, message.in_window, message.at, service_used, message.in_entry_point
+        )
         if message.kind == "service":
             service_used += 1
         line = lines.setdefault((message.kind, message.region), CostLine(message.kind, message.region, charge.market))
@@ -144,7 +147,7 @@ def cost_report(card: RateCard, business_id: str, month: str, sent: Sequence[Sen
                 Mismatch(
                     message.id,
                     message.wamid,
-                    {"billable": charge.billable, "category": charge.kind},
+                    {"billable": charge.billable, "category": charge.category},
                     dict(message.reported or {}),
                     differences,
                 )

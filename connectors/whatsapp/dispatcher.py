@@ -28,7 +28,7 @@ from actions.hotels import Hotel
 from actions.template_choice import ChoiceError, TemplateChoice, choose_message
 
 from .automation_settings import AutomationSettings
-from .automations import Automations, holdable
+from .automations import Automations, GuestFacts, holdable
 from .errors import GraphApiError, TemplateError, is_retryable
 from .graph import GraphClient
 from .outbound import addressed
@@ -88,8 +88,8 @@ class Dispatcher:
         """Per number, this process's sends that may still count in WhatsApp's one-second window."""
         self._sends: dict[int, asyncio.Task[None]] = {}
         self._done: list[Outcome] = []
-        self._last_inbound: dict[int, int | None] = {}
-        """The guest's last message time seen when each scheduled message was screened, for its price."""
+        self._guests: dict[int, GuestFacts] = {}
+        """What was known of the guest when each scheduled message was screened, for its price."""
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
@@ -202,7 +202,7 @@ class Dispatcher:
                 if template.status in HOLDING_STATUSES:
                     self._finished(Outcome(message.id, "held", error_title=f"template is {template.status}"))
                     continue
-            self._last_inbound[message.id] = guest.last_inbound.at if guest.last_inbound else None
+            self._guests[message.id] = guest
             ready.append(message)
         return ready
 
@@ -239,7 +239,7 @@ class Dispatcher:
             if answer == 0.0:
                 allowed.append(message)
             else:
-                self._last_inbound.pop(message.id, None)
+                self._guests.pop(message.id, None)
                 due = self._clock() + max(0.0, answer - time.time())
                 self._finished(Outcome(message.id, "queued", due_at=due))
         return allowed
@@ -261,7 +261,7 @@ class Dispatcher:
                 outcome = await self._send(message)
             self._finished(outcome)
         except asyncio.CancelledError:
-            self._last_inbound.pop(message.id, None)
+            self._guests.pop(message.id, None)
             self._finished(Outcome(message.id, "queued", due_at=self._clock()))
         finally:
             self._sends.pop(message.id, None)
@@ -272,20 +272,22 @@ class Dispatcher:
         try:
             wamid = await self._graph.send(message.business_id, request)
         except Exception as error:
-            self._last_inbound.pop(message.id, None)
+            self._guests.pop(message.id, None)
             return await self._failure(message, request, error)
-        return await self._sent(message, request, wamid, self._last_inbound.pop(message.id, None))
+        return await self._sent(message, request, wamid, self._guests.pop(message.id, None))
 
     async def _sent(
-        self, message: QueuedMessage, request: dict[str, Any], wamid: str, last_inbound: int | None
+        self, message: QueuedMessage, request: dict[str, Any], wamid: str, guest: GuestFacts | None
     ) -> Outcome:
-        """A send WhatsApp accepted, priced and ready to record (`last_inbound` None: priced as outside the
-        window, for a send only known from its status)."""
+        """A send WhatsApp accepted, priced and ready to record (`guest` None: priced as outside the window,
+        for a send only known from its status)."""
         now = self._clock()
+        last_inbound = guest.last_inbound.at if guest is not None and guest.last_inbound else None
         in_window = window_state(last_inbound, now).open
+        in_entry_point = guest is not None and guest.entry_points.open_at(now)
         kind = (message.category or "service").lower()
         used = await self._automations.service_used(message.business_id, now) if kind == "service" else 0
-        charge = price(self._automations.card, kind, message.region, in_window, now, used)
+        charge = price(self._automations.card, kind, message.region, in_window, now, used, in_entry_point)
         return Outcome(
             message.id,
             "sent",

@@ -186,7 +186,7 @@ def _charge_columns(charge: Charge | None) -> dict[str, Any]:
     if charge is None:
         return {}
     return {
-        "charge_kind": charge.kind,
+        "charge_kind": charge.category,
         "charge_market": charge.market,
         "charge_billable": charge.billable,
         "charge_amount": None if charge.amount is None else str(charge.amount),

@@ -5,7 +5,9 @@ The rate card has the shape of Meta's quarterly CSV cards (market, category, rat
 so a hotel drops the new card in each quarter; `markets.csv` maps a guest's country (from the calling code,
 through `phonenumbers`) to Meta's market. Which messages are free is not an `if` on today's date: each rule is
 a dated row of `pricing_rules.csv` (kind of message, window inside/outside, free / billed / free tier), and the
-rule in force on the message's day decides. Meta bills months and rate changes in UTC.
+rule in force on the message's day decides. A rule for the `entry_point` window (a free entry point, see
+`window`) comes before the others for a message inside one, and a rule of kind `any` covers every kind.
+Meta bills months and rate changes in UTC.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ __all__ = [
     "price",
 ]
 
-Window = Literal["inside", "outside", "any"]
+Window = Literal["inside", "outside", "any", "entry_point"]
 ChargeKind = Literal["free", "billed", "free_tier"]
 UNKNOWN_MARKET = "Other"
+ENTRY_POINT_CATEGORY = "referral_conversion"
+"""The category Meta's pricing object gives a message inside a free entry point window."""
 T = TypeVar("T")
 
 
@@ -73,6 +77,12 @@ class Charge:
     """None when billable but the card has no rate for the market and category: shown as unpriced."""
     currency: str
     reason: str
+    category: str = ""
+    """The category Meta's pricing object should report: the kind, or `referral_conversion` in an FEP."""
+
+    def __post_init__(self) -> None:
+        if not self.category:
+            object.__setattr__(self, "category", self.kind)
 
 
 @dataclass(frozen=True)
@@ -94,10 +104,17 @@ class RateCard:
         rows = [r for r in self.rates if r.market == market and r.category == category and r.effective <= day]
         return max(rows, key=lambda r: r.effective, default=None)
 
-    def rule(self, kind: str, in_window: bool, day: date) -> PricingRule | None:
-        """The newest rule for this kind of message and window state in force on `day`."""
-        window = "inside" if in_window else "outside"
-        rows = [r for r in self.rules if r.kind == kind and r.window in (window, "any") and r.effective <= day]
+    def rule(self, kind: str, in_window: bool, day: date, entry_point: bool = False) -> PricingRule | None:
+        """The newest rule for this kind of message and window state in force on `day`; inside a free entry
+        point, the newest entry point rule if there is one."""
+        if entry_point:
+            found = self._newest(kind, ("entry_point",), day)
+            if found is not None:
+                return found
+        return self._newest(kind, ("inside" if in_window else "outside", "any"), day)
+
+    def _newest(self, kind: str, windows: tuple[str, ...], day: date) -> PricingRule | None:
+        rows = [r for r in self.rules if r.kind in (kind, "any") and r.window in windows and r.effective <= day]
         return max(rows, key=lambda r: r.effective, default=None)
 
 
@@ -109,18 +126,27 @@ def month_of(moment: float) -> str:
     return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m")
 
 
-def price(card: RateCard, kind: str, region: str, in_window: bool, moment: float, service_used: int) -> Charge:
+def price(
+    card: RateCard,
+    kind: str,
+    region: str,
+    in_window: bool,
+    moment: float,
+    service_used: int,
+    entry_point: bool = False,
+) -> Charge:
     """The charge for one message: `kind` is `service` or the template's category (any case), `region` the
     guest's country, `service_used` how many service messages the business number already sent this month
-    (for a free tier)."""
+    (for a free tier), `entry_point` whether it goes out inside a free entry point window."""
     kind = kind.lower()
     day = day_of(moment)
     market = card.market_of(region)
-    rule = card.rule(kind, in_window, day)
+    rule = card.rule(kind, in_window, day, entry_point)
     if rule is None:
         return Charge(kind, market, False, Decimal(0), card.currency, f"no pricing rule for {kind} messages on {day}")
     if rule.charge == "free" or (rule.charge == "free_tier" and service_used < rule.free_tier_per_month):
-        return Charge(kind, market, False, Decimal(0), card.currency, rule.reason or "free")
+        category = ENTRY_POINT_CATEGORY if rule.window == "entry_point" else kind
+        return Charge(kind, market, False, Decimal(0), card.currency, rule.reason or "free", category)
     row = card.rate(market, rule.billed_as, day)
     reason = f"{rule.billed_as} rate, {market}"
     if row is None:
@@ -159,8 +185,8 @@ def _rate_row(row: Mapping[str, str]) -> RateRow:
 def _rule_row(row: Mapping[str, str]) -> PricingRule:
     window = row["window"].strip()
     charge = row["charge"].strip()
-    if window not in ("inside", "outside", "any"):
-        raise ValueError(f"window must be inside, outside or any, not {window!r}")
+    if window not in ("inside", "outside", "any", "entry_point"):
+        raise ValueError(f"window must be inside, outside, any or entry_point, not {window!r}")
     if charge not in ("free", "billed", "free_tier"):
         raise ValueError(f"charge must be free, billed or free_tier, not {charge!r}")
     return PricingRule(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from .sqlite_driver import InlineDBAPI
+from .window import ENTRY_POINT_SOURCES
 from .writer_queue import WriterQueue
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
@@ -53,6 +54,21 @@ conversations = sa.Table(
     sa.Column("last_inbound_wamid", sa.String(256)),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
+
+entry_points = sa.Table(
+    "entry_points",
+    metadata,
+    sa.Column("wamid", sa.String(256), primary_key=True),
+    sa.Column("business_id", sa.String(32), nullable=False),
+    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("referred_at", sa.BigInteger, nullable=False),
+    sa.Column("source_type", sa.String(16), nullable=False),
+    sa.Column("source_id", sa.String(128)),
+    sa.Column("ctwa_clid", sa.String(256)),
+    sa.Index("ix_entry_points_guest", "business_id", "wa_id", "referred_at"),
+)
+"""Guest messages that came from a click-to-WhatsApp ad or a Facebook Page button: each may open a free
+entry point (see `window`), which makes the business's messages of the next days free."""
 
 messages = sa.Table(
     "messages",
@@ -188,6 +204,7 @@ class _Statements:
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         self.new_message = insert(messages).on_conflict_do_nothing()
         self.new_status = insert(statuses).on_conflict_do_nothing()
+        self.new_entry_point = insert(entry_points).on_conflict_do_nothing()
         outbound = (messages.c.direction == "outbound") & (messages.c.wamid == sa.bindparam("w"))
         moves_up = outbound & (messages.c.status_rank < sa.bindparam("r"))
         ladder = {"status": sa.bindparam("s"), "status_rank": sa.bindparam("r"), "status_at": sa.bindparam("t")}
@@ -223,6 +240,22 @@ class _Statements:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _entry_point_row(record: InboundRecord) -> dict[str, Any] | None:
+    """The `entry_points` row of a guest message from an ad or a Page button; None for any other."""
+    referral = record.meta.get("referral") or {}
+    if referral.get("source_type") not in ENTRY_POINT_SOURCES:
+        return None
+    return {
+        "wamid": record.wamid,
+        "business_id": record.business_id,
+        "wa_id": record.wa_id,
+        "referred_at": record.wa_timestamp,
+        "source_type": referral["source_type"],
+        "source_id": referral.get("source_id"),
+        "ctwa_clid": referral.get("ctwa_clid"),
+    }
 
 
 class StoreClosedError(RuntimeError):
@@ -445,6 +478,9 @@ class GatewayStore:
         for record in inbound:
             if record.wamid in mine:
                 new.setdefault(record.wamid, record)
+        referred = [row for row in map(_entry_point_row, new.values()) if row is not None]
+        if referred:
+            await connection.execute(self._statements.new_entry_point, referred)
         return list(new.values())
 
     async def reclaim_dispatch(self, wamid: str, token: str, now: float, lease: float) -> bool:

@@ -101,6 +101,87 @@ async def test_outside_the_window_the_template_in_the_guests_language_with_its_c
     assert sent["template"]["language"] == language
 
 
+FROM_AN_AD = {
+    "type": "text",
+    "text": {"body": "Info, por favor"},
+    "referral": {
+        "source_url": "https://fb.me/invierno",
+        "source_id": "1200",
+        "source_type": "ad",
+        "headline": "Invierno en el puerto",
+        "body": "-15 %",
+        "media_type": "image",
+        "ctwa_clid": "ARAkLkA8rmlFeiCktEJQ",
+    },
+}
+WINTER_OFFER = {"guest_name": "Lucía", "discount_percent": "15"}
+FREE_ENTRY_POINT = {
+    "billable": False,
+    "pricing_model": "PMP",
+    "type": "free_entry_point",
+    "category": "referral_conversion",
+}
+
+
+async def test_a_guest_from_an_ad_opens_72_free_hours_with_the_first_reply(
+    gateway: GatewayServer, api: httpx.AsyncClient, sandbox: SandboxClient, clock: MovableClock
+) -> None:
+    """WHATSAPP.md 7 and 9: a reply within 24 h to a guest who came from a click-to-WhatsApp ad opens a free
+    entry point; for 72 h every message, a marketing template outside the service window included, is free,
+    and the gateway's price agrees with the pricing object WhatsApp reports."""
+    await sandbox.guest_says(LUCIA, message=FROM_AN_AD)
+    await guest_wrote(gateway, MIRADOR, LUCIA)
+
+    async def send(purpose: str, parameters: dict[str, str]) -> dict[str, Any]:
+        answer = await api.post(
+            "/messages", json={"business": MIRADOR, "to": LUCIA, "purpose": purpose, "parameters": parameters}
+        )
+        assert answer.status_code == 202, answer.text
+        return await message_in(api, answer.json()["id"], ("read",))
+
+    reply = await send("payment_request", PAYMENT)
+    await set_time(clock, sandbox, DAYTIME + 30 * 3600)
+    offer = await send("winter_offer", WINTER_OFFER)
+    await set_time(clock, sandbox, DAYTIME + 72 * 3600 + 60)
+    late_offer = await send("winter_offer", WINTER_OFFER)
+
+    assert reply["kind"] == "text"
+    assert offer["template"]["category"] == "MARKETING", "the service window has closed: a template goes"
+    for free in (reply, offer):
+        assert free["cost"]["billable"] is False
+        assert free["cost"]["amount"] == "0"
+        assert free["cost"]["category"] == "referral_conversion"
+        assert "free entry point" in free["cost"]["reason"]
+        assert free["reconciliation"] == {"matches": True, "differences": [], "reported": FREE_ENTRY_POINT}
+    assert late_offer["cost"]["amount"] == "0.0509", "72 hours after the reply, marketing is billed again"
+    assert late_offer["reconciliation"]["matches"] is True
+    assert late_offer["reconciliation"]["reported"]["type"] == "regular"
+
+    report = (await api.get("/reports/costs", params={"business": MIRADOR, "month": "2026-12"})).json()
+    assert report["total"] == "0.0509"
+    assert report["mismatches"] == []
+    [reason] = [reason for reason in report["free_reasons"] if "free entry point" in reason]
+    assert report["free_reasons"][reason] == 2
+
+
+async def test_a_guest_from_an_ad_answered_after_24_hours_gets_no_free_entry_point(
+    gateway: GatewayServer, api: httpx.AsyncClient, sandbox: SandboxClient, clock: MovableClock
+) -> None:
+    await sandbox.guest_says(LUCIA, message=FROM_AN_AD)
+    await guest_wrote(gateway, MIRADOR, LUCIA)
+    await set_time(clock, sandbox, DAYTIME + 25 * 3600)
+
+    answer = await api.post(
+        "/messages", json={"business": MIRADOR, "to": LUCIA, "purpose": "winter_offer", "parameters": WINTER_OFFER}
+    )
+
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["cost"]["amount"] == "0.0509"
+    done = await message_in(api, answer.json()["id"], ("read",))
+    assert done["reconciliation"]["matches"] is True
+    assert done["reconciliation"]["reported"]["category"] == "marketing"
+
+
 async def test_free_text_outside_the_window_is_refused_with_the_reason(
     gateway: GatewayServer, api: httpx.AsyncClient, sandbox: SandboxClient
 ) -> None:

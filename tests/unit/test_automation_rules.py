@@ -149,6 +149,31 @@ def test_a_rate_applies_from_its_effective_date() -> None:
     assert after.amount == Decimal("0.1373")
 
 
+def test_inside_a_free_entry_point_every_message_is_free_on_any_date() -> None:
+    for kind, in_window, moment, used in [
+        ("MARKETING", False, UTC_NOV, 0),
+        ("utility", True, UTC_NOV, 0),
+        ("service", True, UTC_NOV, 5000),
+        ("authentication", False, UTC_SEPT, 0),
+    ]:
+        charge = price(CARD, kind, "ES", in_window, moment, used, entry_point=True)
+        assert (charge.billable, charge.amount, charge.category) == (False, Decimal(0), "referral_conversion")
+        assert charge.kind == kind.lower()
+        assert "free entry point" in charge.reason
+    assert price(CARD, "MARKETING", "ES", False, UTC_NOV, 0, entry_point=False).amount == Decimal("0.0509")
+
+
+def test_meta_reports_a_free_entry_point_message_as_a_referral_conversion() -> None:
+    ours = price(CARD, "marketing", "ES", False, UTC_NOV, 0, entry_point=True)
+    meta = {"billable": False, "pricing_model": "PMP", "type": "free_entry_point", "category": "referral_conversion"}
+    assert reconcile(ours, meta) == ()
+    billed = price(CARD, "marketing", "ES", False, UTC_NOV, 0)
+    assert reconcile(billed, meta) == (
+        "category: expected marketing, WhatsApp says referral_conversion",
+        "billable: expected True, WhatsApp says False",
+    )
+
+
 def test_reconciliation_names_each_difference() -> None:
     ours = Charge("utility", "Spain", True, Decimal("0.0172"), "EUR", "")
     assert reconcile(ours, {"billable": True, "category": "utility"}) == ()

@@ -61,7 +61,7 @@ def _cost_of(charge: Charge | None) -> dict[str, Any] | None:
     if charge is None:
         return None
     return {
-        "category": charge.kind,
+        "category": charge.category,
         "market": charge.market,
         "billable": charge.billable,
         "amount": None if charge.amount is None else str(charge.amount),
