@@ -205,6 +205,7 @@ class _Statements:
         self.new_message = insert(messages).on_conflict_do_nothing()
         self.new_status = insert(statuses).on_conflict_do_nothing()
         self.new_entry_point = insert(entry_points).on_conflict_do_nothing()
+        self.new_conversation = insert(conversations).on_conflict_do_nothing()
         outbound = (messages.c.direction == "outbound") & (messages.c.wamid == sa.bindparam("w"))
         moves_up = outbound & (messages.c.status_rank < sa.bindparam("r"))
         ladder = {"status": sa.bindparam("s"), "status_rank": sa.bindparam("r"), "status_at": sa.bindparam("t")}
@@ -560,6 +561,7 @@ class GatewayStore:
                 )
             )
             message_id = int(result.inserted_primary_key[0])
+            await self._open_threads(connection, [record], now)
             if record.wamid:
                 early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == record.wamid))
                 await self._raise_statuses(connection, [_status_from_row(row) for row in early])
@@ -596,10 +598,19 @@ class GatewayStore:
                 for r in records
             ],
         )
+        await self._open_threads(connection, records, now)
         wamids = [r.wamid for r in records if r.wamid]
         if wamids:
             early = await connection.execute(sa.select(statuses).where(statuses.c.wamid.in_(wamids)))
             await self._raise_statuses(connection, [_status_from_row(row) for row in early])
+
+    async def _open_threads(self, connection: AsyncConnection, records: Sequence[OutboundRecord], now: float) -> None:
+        """A conversation row for each guest the business writes to, so that a thread the hotel started (a
+        reminder to a guest who never wrote) is in the agents' list too; a guest's own message fills in the
+        window when they write."""
+        guests = sorted({(r.business_id, r.wa_id) for r in records})
+        rows = [{"business_id": business, "wa_id": wa_id, "updated_at": now} for business, wa_id in guests]
+        await connection.execute(self._statements.new_conversation, rows)
 
     async def _one_writer_per_wamid(self, connection: AsyncConnection, wamids: Sequence[str]) -> None:
         """On PostgreSQL, hold each wamid's transaction lock until commit, in one order, before touching it.

@@ -182,6 +182,35 @@ async def test_a_guest_from_an_ad_answered_after_24_hours_gets_no_free_entry_poi
     assert done["reconciliation"]["reported"]["category"] == "marketing"
 
 
+async def test_a_thread_the_hotel_started_is_in_the_agents_list(
+    gateway: GatewayServer, api: httpx.AsyncClient, sandbox: SandboxClient
+) -> None:
+    """A reminder to a guest who never wrote: the front desk sees the thread, its template and its statuses,
+    and the window is shown as never opened; when the guest answers, the same thread has their message."""
+    answer = await api.post(
+        "/messages", json={"business": MIRADOR, "to": LUCIA, "purpose": "reservation_reminder", "parameters": REMINDER}
+    )
+    assert answer.status_code == 202, answer.text
+    await message_in(api, answer.json()["id"], ("read",))
+    desk = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+
+    listed = (await api.get("/conversations", headers=desk)).json()["conversations"]
+    [thread] = [c for c in listed if c["wa_id"] == LUCIA]
+    assert thread["window"] == {"open": False, "closes_at": None}
+    assert thread["last_origin"] == "automation:automations"
+    assert thread["unread"] == 0
+    detail = (await api.get(f"/conversations/{MIRADOR}/{LUCIA}", headers=desk)).json()
+    [sent] = detail["messages"]
+    assert (sent["type"], sent["status"]) == ("template", "read")
+
+    await sandbox.guest_says(LUCIA, "¡Gracias! Llegamos sobre las 18:00")
+    await guest_wrote(gateway, MIRADOR, LUCIA)
+    listed = (await api.get("/conversations", headers=desk)).json()["conversations"]
+    [thread] = [c for c in listed if c["wa_id"] == LUCIA]
+    assert thread["window"]["open"] is True
+    assert (thread["last_origin"], thread["unread"]) == ("guest", 1)
+
+
 async def test_free_text_outside_the_window_is_refused_with_the_reason(
     gateway: GatewayServer, api: httpx.AsyncClient, sandbox: SandboxClient
 ) -> None:
