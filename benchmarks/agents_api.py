@@ -1,6 +1,7 @@
-"""The agents' API under a realistic store: 2,000 conversations of 6 messages each, a tenth of them held.
-Each route's rate and latency is printed beside `GET /me` (the same token check, no store work) on the same
-server in the same run, on SQLite and, when `TEST_POSTGRES_URL` is set, on PostgreSQL.
+"""The agents' API under a realistic store: 2,000 and then 20,000 conversations of 6 messages each, a tenth
+of them held (the list and one thread should cost the same at both sizes; the text search scans). Each
+route's rate and latency is printed beside `GET /me` (the same token check, no store work) on the same server
+in the same run, on SQLite and, when `TEST_POSTGRES_URL` is set, on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,21 +21,22 @@ from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, emp
 
 from .measure import Figures, load, ratio
 
-CONVERSATIONS = 2_000
+SIZES = (2_000, 20_000)
 MESSAGES_EACH = 6
-REQUESTS = 300
+REQUESTS = 200
 CONCURRENCY = 4
 HOTELS = ("1000000001", "1000000002")
 
 
-async def seed(server: GatewayServer) -> None:
+async def seed(server: GatewayServer, size: int) -> None:
     now = time.time()
     conversation_rows, message_rows, held_rows = [], [], []
-    for n in range(CONVERSATIONS):
+    for n in range(size):
         business, wa_id = HOTELS[n % 2], f"3460{n:07d}"
         conversation_rows.append(
             {"business_id": business, "wa_id": wa_id, "profile_name": f"Guest {n}",
-             "last_inbound_at": int(now - n * 60), "last_inbound_wamid": f"wamid.in.{n}.0", "updated_at": now}
+             "last_inbound_at": int(now - n * 60), "last_inbound_wamid": f"wamid.in.{n}.0",
+             "updated_at": now - n * 60 + MESSAGES_EACH - 1}
         )  # fmt: skip
         for m in range(MESSAGES_EACH):
             inbound = m % 2 == 0
@@ -56,14 +58,14 @@ async def seed(server: GatewayServer) -> None:
         await connection.execute(sa.text("ANALYZE"))
 
 
-async def run(database: str) -> list[tuple[Figures, Figures]]:
+async def run(database: str, size: int) -> list[tuple[Figures, Figures]]:
     settings = settings_for(
         "http://127.0.0.1:9", database, api_tokens=parse_tokens("desk:agent:*:bench-secret"), mark_read=False
     )
     server = GatewayServer(settings, RecordingBot(), MovableClock())
     await server.start()
     try:
-        await seed(server)
+        await seed(server, size)
         headers = {"Authorization": "Bearer bench-secret"}
         base = f"{server.url}/webhooks/whatsapp/api/v1"
         routes = [
@@ -96,16 +98,17 @@ def main() -> None:
     databases = [("SQLite", None)]
     if postgres_url():
         databases.append(("PostgreSQL", postgres_url()))
-    print(f"Agents' API: {CONVERSATIONS} conversations x {MESSAGES_EACH} messages, {CONCURRENCY} requests in flight")
+    print(f"Agents' API: conversations of {MESSAGES_EACH} messages, {CONCURRENCY} requests in flight")
     for label, database in databases:
-        with tempfile.TemporaryDirectory() as folder:
-            url = database or f"sqlite+aiosqlite:///{Path(folder) / 'gateway.db'}"
-            if database:
-                asyncio.run(empty_database(database))
-            print(f" {label}:")
-            for figures, baseline in asyncio.run(run(url)):
-                print(figures.line())
-                print(f"    {ratio(figures, baseline)} (GET /me: {baseline.per_second:.0f}/s)")
+        for size in SIZES:
+            with tempfile.TemporaryDirectory() as folder:
+                url = database or f"sqlite+aiosqlite:///{Path(folder) / 'gateway.db'}"
+                if database:
+                    asyncio.run(empty_database(database))
+                print(f" {label}, {size} conversations:")
+                for figures, baseline in asyncio.run(run(url, size)):
+                    print(figures.line())
+                    print(f"    {ratio(figures, baseline)} (GET /me: {baseline.per_second:.0f}/s)")
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ class ConversationQueries:
                 inside if query.window_open else sa.or_(~inside, conversations.c.last_inbound_at.is_(None))
             )
         statement = statement.order_by(
-            sa.desc(sa.literal_column("last_activity")), conversations.c.business_id, conversations.c.wa_id
+            conversations.c.updated_at.desc(), conversations.c.business_id.desc(), conversations.c.wa_id.desc()
         )
         statement = statement.limit(min(query.limit, MAX_PAGE)).offset(query.offset)
         async with self._store.engine.connect() as connection:
@@ -250,15 +250,19 @@ def _summaries() -> sa.sql.Select:
 
     latest, answered, unread = messages.alias("latest"), messages.alias("answered"), messages.alias("unread")
     last_id = sa.select(sa.func.max(latest.c.id)).where(thread_of(latest)).scalar_subquery()
+    # Nested one level deeper than the others, this one must be told which thread it belongs to: left to
+    # itself, SQLAlchemy would give it a FROM of its own and take the last answer of every thread.
     last_answer = (
         sa.select(sa.func.coalesce(sa.func.max(answered.c.id), 0))
         .where(thread_of(answered), answered.c.direction == "outbound", answered.c.state != "blocked")
+        .correlate(conversations)
         .scalar_subquery()
     )
     unread_count = (
         sa.select(sa.func.count())
         .select_from(unread)
         .where(thread_of(unread), unread.c.direction == "inbound", unread.c.id > last_answer)
+        .correlate(conversations)
         .scalar_subquery()
     )
     last = messages.alias("last")

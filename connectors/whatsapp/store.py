@@ -53,7 +53,11 @@ conversations = sa.Table(
     sa.Column("last_inbound_at", sa.BigInteger),
     sa.Column("last_inbound_wamid", sa.String(256)),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_conversations_activity", "updated_at", "business_id", "wa_id"),
 )
+"""One row per thread, from its first message either way. `updated_at` is when the thread last had a message
+(the guest's or the business's): the agents' list reads its newest threads off the index instead of finding
+every thread's last message."""
 
 entry_points = sa.Table(
     "entry_points",
@@ -205,7 +209,10 @@ class _Statements:
         self.new_message = insert(messages).on_conflict_do_nothing()
         self.new_status = insert(statuses).on_conflict_do_nothing()
         self.new_entry_point = insert(entry_points).on_conflict_do_nothing()
-        self.new_conversation = insert(conversations).on_conflict_do_nothing()
+        touch = insert(conversations)
+        self.touch_conversation = touch.on_conflict_do_update(
+            index_elements=["business_id", "wa_id"], set_={"updated_at": touch.excluded.updated_at}
+        )
         outbound = (messages.c.direction == "outbound") & (messages.c.wamid == sa.bindparam("w"))
         moves_up = outbound & (messages.c.status_rank < sa.bindparam("r"))
         ladder = {"status": sa.bindparam("s"), "status_rank": sa.bindparam("r"), "status_at": sa.bindparam("t")}
@@ -408,8 +415,10 @@ class GatewayStore:
             if not rows:
                 return None
             contents = interpret(rows)
-            new = await self._insert_inbound(connection, token, contents.inbound, now)
+            # Statuses first: like a send's record, this transaction then takes its wamids' locks before
+            # any conversation row (each kind in one sorted order), so the two never wait on each other.
             await self._insert_statuses(connection, contents.statuses, now)
+            new = await self._insert_inbound(connection, token, contents.inbound, now)
             await self._note_problems(connection, contents.finished)
         return new
 
@@ -460,7 +469,7 @@ class GatewayStore:
                 "last_inbound_wamid": r.wamid,
                 "updated_at": now,
             }
-            for r in inbound
+            for r in sorted(inbound, key=lambda r: (r.business_id, r.wa_id, r.wa_timestamp))
         ]
         await connection.execute(self._statements.conversation_upsert, conversation_rows)
         if not self._postgresql:
@@ -561,7 +570,7 @@ class GatewayStore:
                 )
             )
             message_id = int(result.inserted_primary_key[0])
-            await self._open_threads(connection, [record], now)
+            await self._touch_threads(connection, [record], now)
             if record.wamid:
                 early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == record.wamid))
                 await self._raise_statuses(connection, [_status_from_row(row) for row in early])
@@ -598,19 +607,19 @@ class GatewayStore:
                 for r in records
             ],
         )
-        await self._open_threads(connection, records, now)
+        await self._touch_threads(connection, records, now)
         wamids = [r.wamid for r in records if r.wamid]
         if wamids:
             early = await connection.execute(sa.select(statuses).where(statuses.c.wamid.in_(wamids)))
             await self._raise_statuses(connection, [_status_from_row(row) for row in early])
 
-    async def _open_threads(self, connection: AsyncConnection, records: Sequence[OutboundRecord], now: float) -> None:
-        """A conversation row for each guest the business writes to, so that a thread the hotel started (a
-        reminder to a guest who never wrote) is in the agents' list too; a guest's own message fills in the
-        window when they write."""
+    async def _touch_threads(self, connection: AsyncConnection, records: Sequence[OutboundRecord], now: float) -> None:
+        """Each thread the business writes to had activity now; one it started (a reminder to a guest who never
+        wrote) gets its conversation row here, so it is in the agents' list too. Rows in one sorted order, as
+        every writer of conversations takes them."""
         guests = sorted({(r.business_id, r.wa_id) for r in records})
         rows = [{"business_id": business, "wa_id": wa_id, "updated_at": now} for business, wa_id in guests]
-        await connection.execute(self._statements.new_conversation, rows)
+        await connection.execute(self._statements.touch_conversation, rows)
 
     async def _one_writer_per_wamid(self, connection: AsyncConnection, wamids: Sequence[str]) -> None:
         """On PostgreSQL, hold each wamid's transaction lock until commit, in one order, before touching it.

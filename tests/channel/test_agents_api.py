@@ -415,6 +415,25 @@ async def test_pages_and_filters(server: GatewayServer, boss: AgentsApi, sandbox
     assert [c["wa_id"] for c in held] == [OLIVER]
 
 
+async def test_unread_counts_each_threads_guest_messages_since_its_own_last_answer(
+    server: GatewayServer, boss: AgentsApi, bot: RecordingBot, sandbox: SandboxClient
+) -> None:
+    """Lucía writes twice with no answer; then Oliver writes and the bot answers him. Lucía's two messages
+    stay unread: another thread's answer says nothing about hers."""
+    await guest_writes(sandbox, server, "Hola", wa_id=LUCIA)
+    await guest_writes(sandbox, server, "¿Hay parking?", wa_id=LUCIA)
+    bot.answer = echo
+    await guest_writes(sandbox, server, "Hello", wa_id=OLIVER)
+    await bot.wait_for(3)
+    await server.settle()
+
+    listed = (await boss.get("/conversations")).json()["conversations"]
+
+    assert [(c["wa_id"], c["unread"], c["last_origin"]) for c in listed] == [(OLIVER, 0, "bot"), (LUCIA, 2, "guest")]
+    [lucia] = (await boss.get("/search", params={"q": LUCIA})).json()["conversations"]
+    assert lucia["unread"] == 2
+
+
 async def test_the_openapi_description_is_served(server: GatewayServer) -> None:
     async with httpx.AsyncClient() as client:
         answer = await client.get(f"{server.url}{PREFIX}/openapi.json")
