@@ -20,9 +20,9 @@ from sanic.response import HTTPResponse, json, text
 from .api import add_api_routes
 from .console import add_console_routes
 from .gateway import Gateway
-from .handoff_rules import InstructionError, parse_instruction
+from .handoff_rules import InstructionError, parse_instruction, state_of
 from .outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
-from .sender import Recipient, Sender
+from .sender import AGENT_TOOK_OVER, Recipient, Sender
 from .settings import GatewaySettings, load_settings
 from .signatures import SIGNATURE_HEADER, is_valid_signature
 from .store import LastInbound, PendingDispatch, StoreClosedError
@@ -115,8 +115,16 @@ class WhatsAppOutput(OutputChannel):
         await self._gateway.handoffs.bot_hands_over(recipient, request)
 
     async def _send_all(self, recipient_id: str, bodies: list[dict[str, Any]]) -> None:
+        """Send the bot's answer, unless an agent took the thread over while the bot was working on it (the
+        tracker is paused then, but an answer already on its way still comes here): the guest would get the
+        bot's words after the agent's. It is recorded as blocked instead, for the agent to see."""
         recipient = Recipient.parse(recipient_id)
         sender = self._sender()
+        handoff = await self._gateway.handoffs.state(recipient.business_id, recipient.wa_id)
+        if state_of(handoff.holder) == "agent":
+            for body in bodies:
+                await sender.withhold(recipient, body, "bot", AGENT_TOOK_OVER)
+            return
         last_inbound = await self._gateway.store.last_inbound(recipient.business_id, recipient.wa_id)
         context = self._context(last_inbound)
         for body in bodies:

@@ -20,6 +20,8 @@ from .window import is_template, window_state
 
 log = logging.getLogger(__name__)
 SEPARATOR = ":"
+AGENT_TOOK_OVER = "agent took over: the bot's answer was not sent"
+"""The reason on a bot answer that was on its way when an agent took the thread over."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,7 @@ class Sender:
                     if last is None
                     else "customer service window closed: the guest's last message is over 24 hours old"
                 )
-                log.warning("blocked a %s message to %s: %s", body.get("type"), recipient.sender_id, reason)
-                await self._record(recipient, body, preview, origin, "blocked", blocked_reason=reason)
-                return SendOutcome("blocked", reason=reason)
+                return await self.withhold(recipient, body, origin, reason)
         message = addressed(body, recipient.wa_id, context_message_id=context_id)
         try:
             wamid = await self._graph.send(recipient.business_id, message)
@@ -109,6 +109,12 @@ class Sender:
             return SendOutcome("failed", error_title=title)
         await self._record(recipient, message, preview, origin, "accepted", wamid=wamid)
         return SendOutcome("accepted", wamid=wamid)
+
+    async def withhold(self, recipient: Recipient, body: dict[str, Any], origin: str, reason: str) -> SendOutcome:
+        """Record `body` as blocked, with why, and never send it."""
+        log.warning("blocked a %s message to %s: %s", body.get("type"), recipient.sender_id, reason)
+        await self._record(recipient, body, summary(body), origin, "blocked", blocked_reason=reason)
+        return SendOutcome("blocked", reason=reason)
 
     async def _record(
         self, recipient: Recipient, body: dict[str, Any], preview: str, origin: str, state: str, **outcome: Any

@@ -16,6 +16,7 @@ from rasa.core.channels.channel import UserMessage
 from actions.settings import ActionSettings
 from connectors.whatsapp.api.openapi import SPEC
 from connectors.whatsapp.api.tokens import parse_tokens
+from connectors.whatsapp.sender import AGENT_TOOK_OVER
 from tests.channel.agents_api import PREFIX, AgentsApi
 from tests.gateway_support import (
     GatewayServer,
@@ -233,6 +234,32 @@ async def test_take_over_reply_release(
     assert thread["reservation"]["booking_code"] == "MDP-4F7K2Q"
     agent_message = next(m for m in thread["messages"] if m["wamid"] == wamid)
     assert {s["status"] for s in agent_message["statuses"]} >= {"sent", "delivered"}
+
+
+async def test_a_bot_answer_on_its_way_when_an_agent_takes_over_is_not_sent(
+    server: GatewayServer, desk: AgentsApi, bot: RecordingBot, sandbox: SandboxClient
+) -> None:
+    """The bot is still working on the guest's message (a slow reservation look-up) when an agent takes the
+    thread over: its answer is recorded as blocked, with why, and the guest only hears from the agent."""
+    taken_over = asyncio.Event()
+
+    async def slow_echo(message: UserMessage) -> None:
+        await taken_over.wait()
+        await echo(message)
+
+    bot.answer = slow_echo
+    await sandbox.guest_says(LUCIA, "¿Tienen cuna para bebé?")
+    await bot.wait_for(1)
+    assert (await desk.post(f"{thread_path()}/takeover")).status_code == 200
+    taken_over.set()
+    await server.settle()
+
+    thread = (await desk.get(thread_path())).json()
+    [answer] = [m for m in thread["messages"] if m["direction"] == "outbound"]
+    assert (answer["origin"], answer["state"]) == ("bot", "blocked")
+    assert answer["blocked_reason"] == AGENT_TOOK_OVER
+    assert answer["text"] == "echo: ¿Tienen cuna para bebé?"
+    assert [e for e in await sandbox.thread(LUCIA) if e["direction"] == "outbound"] == []
 
 
 async def test_the_bot_hands_over_with_the_contract_message(

@@ -21,6 +21,7 @@ const TEXT = {
     window_never: "El huésped no ha escrito", guest: "Huésped", origin_bot: "Bot", origin_gateway: "Sistema",
     sent: "Enviado", delivered: "Entregado", read: "Leído", failed: "Falló", accepted: "Aceptado",
     blocked: "No enviado (ventana cerrada)", held: "Retenido para el agente", reservation: "Reserva",
+    blocked_agent: "No enviado (un agente tomó la conversación)",
     arrival: "Llegada", departure: "Salida", room: "Habitación", pending: "Pendiente", no_reservation: "Sin reserva",
     empty: "No hay conversaciones", agent_took_over: "{who} tomó la conversación",
     agent_released: "{who} la devolvió al bot", guest_asked: "El huésped pidió una persona",
@@ -53,6 +54,7 @@ const TEXT = {
     window_never: "The guest never wrote", guest: "Guest", origin_bot: "Bot", origin_gateway: "System",
     sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed", accepted: "Accepted",
     blocked: "Not sent (window closed)", held: "Held for the agent", reservation: "Reservation",
+    blocked_agent: "Not sent (an agent had taken over)",
     arrival: "Arrival", departure: "Departure", room: "Room", pending: "Pending", no_reservation: "No reservation",
     empty: "No conversations", agent_took_over: "{who} took over",
     agent_released: "{who} gave it back to the bot", guest_asked: "The guest asked for a person",
@@ -347,7 +349,8 @@ function messageRow(message) {
   } else if (message.state === "held") {
     meta.push(el("span", { class: "muted" }, t("held")));
   } else if (message.state === "blocked") {
-    meta.push(el("span", { class: "error" }, t("blocked")));
+    const tookOver = (message.blocked_reason || "").startsWith("agent took over");
+    meta.push(el("span", { class: "error" }, t(tookOver ? "blocked_agent" : "blocked")));
   }
   if (message.error) {
     parts.push(el("p", { class: "error msg__error" }, [message.error.code, message.error.title].filter(Boolean).join(" · ")));
