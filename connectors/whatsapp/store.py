@@ -329,6 +329,13 @@ class GatewayStore:
         self._postgresql = engine.dialect.name == "postgresql"
         self._closed = False
         event.listen(engine.sync_engine, "do_connect", self._refuse_when_closed)
+        event.listen(engine.sync_engine, "checkin", self._close_when_closed)
+
+    def _close_when_closed(self, _: Any, record: Any) -> None:
+        """Disposing the engine closes the connections in its pool, not one in use at that moment (a sweep or
+        an outbox claim as the server stops): that one is closed when it is given back."""
+        if self._closed:
+            record.invalidate()
 
     def _refuse_when_closed(self, *_: Any) -> None:
         """Disposing an engine leaves it usable with a fresh pool; a connection opened after `close` would
