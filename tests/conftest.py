@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from tests.support import SandboxClient, SandboxProcess, WebhookReceiver, free_port
+from tests.support import SandboxClient, SandboxProcess, WebhookReceiver, free_port, open_sqlite_connections
 
 DEFAULT_SETTINGS = {
     "throughput_limit": 80,
@@ -56,3 +57,17 @@ async def sandbox(sandbox_process: SandboxProcess, receiver: WebhookReceiver) ->
     receiver.answers.clear()
     yield client
     await client.http.aclose()
+
+
+@pytest.fixture(autouse=True)
+def closes_its_sqlite_connections() -> Iterator[None]:
+    """A SQLite connection left open keeps the test process from exiting after its last test (a CI run hung
+    so): the test that left it fails, by name, instead. Threads end a moment after their connection closes."""
+    before = open_sqlite_connections()
+    yield
+    deadline = time.monotonic() + 5
+    while open_sqlite_connections() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = open_sqlite_connections() - before
+    if left > 0:
+        pytest.fail(f"the test left {left} SQLite connection(s) open: a store or engine it opened was not closed")

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -218,3 +219,8 @@ class SandboxClient:
             if time.monotonic() > deadline:
                 raise AssertionError(f"entry {wamid} never matched; last seen: {entry}")
             await asyncio.sleep(0.05)
+
+
+def open_sqlite_connections() -> int:
+    """Each open aiosqlite connection runs a (non-daemon) thread of its own."""
+    return sum(1 for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive())

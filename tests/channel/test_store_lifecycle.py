@@ -4,22 +4,18 @@ aiosqlite thread, so a connection left open keeps the process alive after its wo
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from connectors.whatsapp.store import GatewayStore, StoreClosedError, inbox
-
-
-def sqlite_threads() -> int:
-    return sum(1 for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive())
+from tests.support import open_sqlite_connections
 
 
 async def no_sqlite_threads_left(timeout: float = 5.0) -> bool:
     for _ in range(int(timeout / 0.05)):
-        if sqlite_threads() == 0:
+        if open_sqlite_connections() == 0:
             return True
         await asyncio.sleep(0.05)
     return False
