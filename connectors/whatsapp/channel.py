@@ -7,6 +7,7 @@ request.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hmac
 import logging
@@ -120,12 +121,14 @@ class WhatsAppOutput(OutputChannel):
         bot's words after the agent's. It is recorded as blocked instead, for the agent to see."""
         recipient = Recipient.parse(recipient_id)
         sender = self._sender()
-        handoff = await self._gateway.handoffs.state(recipient.business_id, recipient.wa_id)
+        handoff, last_inbound = await asyncio.gather(
+            self._gateway.handoffs.state(recipient.business_id, recipient.wa_id),
+            self._gateway.store.last_inbound(recipient.business_id, recipient.wa_id),
+        )
         if state_of(handoff.holder) == "agent":
             for body in bodies:
                 await sender.withhold(recipient, body, "bot", AGENT_TOOK_OVER)
             return
-        last_inbound = await self._gateway.store.last_inbound(recipient.business_id, recipient.wa_id)
         context = self._context(last_inbound)
         for body in bodies:
             await sender.send(recipient, body, origin="bot", context_id=context, last_inbound=last_inbound)
