@@ -87,9 +87,8 @@ class Automations:
 
     async def guest_facts(self, business_id: str, wa_ids: Sequence[str]) -> dict[str, GuestFacts]:
         """Window, consent, language and free entry points of many guests of one number: one query per 500
-        guests. The language
-        is the one of the guest's last message when it was text (what the assistant answered in), else their
-        number's."""
+        guests. The language is the one of the guest's last message when it was text (what the assistant
+        answered in), else their number's."""
         unique = sorted(set(wa_ids))
         last_message = sa.and_(
             messages.c.direction == "inbound",
