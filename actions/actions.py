@@ -2,7 +2,7 @@
 booking code look-up, the hand-off to a person, and the messages automations trigger.
 
 Each action reads the tracker and the channel's metadata, delegates every decision to a pure function
-(`actions.language`, `actions.guest`, `actions.answers`, `actions.template_choice`) and answers with
+(`hotel.language`, `actions.guest`, `hotel.answers`, `hotel.template_choice`) and answers with
 responses from `domain.yml`, never with literal text: the domain holds both languages of every answer, and
 Rasa picks the variation matching the `language` slot. No action lets an error end the conversation: a
 reservation source that is down or slow gets a polite answer and an error in the log.
@@ -21,13 +21,14 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import answers
-from actions.answers import Answer
 from actions.catalog import CatalogUnavailableError, GraphTemplateCatalog
 from actions.guest import Guest, last_message_timestamp, typed_text
-from actions.hotels import Hotel, load_hotels
-from actions.language import detect_language, language_of_number
-from actions.reservations import (
+from cloudapi.window import window_state
+from hotel import answers
+from hotel.answers import Answer
+from hotel.facts import Hotel, load_hotels
+from hotel.language import detect_language, language_of_number
+from hotel.reservations import (
     Reservation,
     ReservationRepository,
     ReservationsUnavailableError,
@@ -35,9 +36,8 @@ from actions.reservations import (
     find_booking_code,
     repository_from_settings,
 )
-from actions.settings import ActionSettings
-from actions.template_choice import ChoiceError, FreeText, choose_message
-from connectors.whatsapp.window import window_state
+from hotel.settings import ActionSettings
+from hotel.template_choice import ChoiceError, FreeText, choose_message
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import httpx
 
-from actions.template_choice import CatalogTemplate
+from hotel.template_choice import CatalogTemplate
 
 log = logging.getLogger(__name__)
 

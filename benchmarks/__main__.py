@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (
+from benchmarks import (
     agents_api,
     assistant_nlu,
     assistant_turns,

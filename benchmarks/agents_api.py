@@ -14,12 +14,11 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from connectors.whatsapp.api.tokens import parse_tokens
-from connectors.whatsapp.handoff_store import handoffs
+from benchmarks.measure import Figures, load, ratio
+from connectors.whatsapp.handoff.store import handoffs
 from connectors.whatsapp.store import conversations, messages
+from connectors.whatsapp.tokens import parse_tokens
 from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, empty_database, postgres_url, settings_for
-
-from .measure import Figures, load, ratio
 
 SIZES = (2_000, 20_000)
 MESSAGES_EACH = 6

@@ -22,7 +22,7 @@ from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
-from .measure import Figures
+from benchmarks.measure import Figures
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "hotel.tar.gz"

@@ -18,10 +18,9 @@ from typing import Any
 
 import yaml
 
+from benchmarks.assistant_nlu import MODEL, load_agent
+from benchmarks.measure import ROOT, Figures
 from tests.processes import start_action_server
-
-from .assistant_nlu import MODEL, load_agent
-from .measure import ROOT, Figures
 
 STORIES = ROOT / "tests" / "test_stories.yml"
 ROUNDS = 10

@@ -24,9 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.measure import start
 from tests.support import free_port
-
-from .measure import start
 
 MESSAGES = 5000
 BATCH = 500

@@ -13,11 +13,10 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from connectors.whatsapp.graph import CONNECTIONS, GraphClient
+from benchmarks.measure import start
+from cloudapi.graph import CONNECTIONS, GraphClient
 from connectors.whatsapp.settings import GatewaySettings
 from tests.support import free_port
-
-from .measure import start
 
 SENDS = 4000
 IN_FLIGHT = (1, 16, 64)

@@ -12,9 +12,8 @@ from collections.abc import Callable
 
 import httpx
 
+from benchmarks.measure import Figures, load, ratio, start
 from tests.support import free_port
-
-from .measure import Figures, load, ratio, start
 
 REQUESTS = 3000
 TEMPLATE = {

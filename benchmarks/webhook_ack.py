@@ -19,10 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.measure import start
 from tests.gateway_support import empty_database, postgres_url
 from tests.support import free_port
-
-from .measure import start
 
 SECONDS = 10
 CONNECTIONS = 32

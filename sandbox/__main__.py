@@ -9,8 +9,8 @@ import argparse
 import logging
 import sys
 
-from .app import create_app
-from .settings import ENVIRONMENT, SettingsError, from_environment
+from sandbox.app import create_app
+from sandbox.settings import ENVIRONMENT, SettingsError, from_environment
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -24,15 +24,15 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, empty, file, raw
 from sanic.response import json as json_response
 
-from .catalog import TEMPLATE_STATUSES, Catalog, PhoneNumber
-from .clock import Clock
-from .delivery import Deliverer, StatusBatcher
-from .errors import GraphError, invalid, unknown_object
-from .limits import PairLimiter, ThroughputLimiter
-from .settings import SandboxSettings, SettingsError
-from .threads import Delivery, Entry, Media, Threads
-from .validation import Outbound, ReadReceipt, validate_request
-from .webhooks import (
+from sandbox.catalog import TEMPLATE_STATUSES, Catalog, PhoneNumber
+from sandbox.clock import Clock
+from sandbox.delivery import Deliverer, StatusBatcher
+from sandbox.errors import GraphError, invalid, unknown_object
+from sandbox.limits import PairLimiter, ThroughputLimiter
+from sandbox.settings import SandboxSettings, SettingsError
+from sandbox.threads import Delivery, Entry, Media, Threads
+from sandbox.validation import Outbound, ReadReceipt, validate_request
+from sandbox.webhooks import (
     guest_message,
     inbound_webhook,
     new_wamid,

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from .threads import Delivery
-from .webhooks import encode, sign
+from sandbox.threads import Delivery
+from sandbox.webhooks import encode, sign
 
 log = logging.getLogger("sandbox.delivery")
 MAX_BACKOFF_SECONDS = 60.0

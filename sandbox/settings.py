@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .catalog import DEFAULT_CATALOG
+from sandbox.catalog import DEFAULT_CATALOG
 
 DEFAULT_APP_SECRET = "sandbox-app-secret"
 DEFAULT_VERIFY_TOKEN = "sandbox-verify-token"

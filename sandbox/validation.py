@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Catalog, PhoneNumber, Template
-from .errors import GraphError, invalid
+from sandbox.catalog import Catalog, PhoneNumber, Template
+from sandbox.errors import GraphError, invalid
 
 TEXT_MAX = 4096
 CAPTION_MAX = 1024

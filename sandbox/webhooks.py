@@ -15,7 +15,7 @@ import json
 import os
 from typing import Any
 
-from .catalog import PhoneNumber, Template
+from sandbox.catalog import PhoneNumber, Template
 
 #: Inbound message types the guest API accepts, with the object each carries.
 INBOUND_TYPES = (

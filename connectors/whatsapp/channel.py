@@ -18,16 +18,16 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 
-from .api import add_api_routes
-from .console import add_console_routes
-from .gateway import Gateway
-from .handoff_rules import InstructionError, parse_instruction, state_of
-from .outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
-from .sender import AGENT_TOOK_OVER, Recipient, Sender
-from .settings import GatewaySettings, load_settings
-from .signatures import SIGNATURE_HEADER, is_valid_signature
-from .store import LastInbound, PendingDispatch, StoreClosedError
-from .tracker_control import tracker_control_for
+from cloudapi.outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
+from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
+from connectors.whatsapp.agents.console import add_console_routes
+from connectors.whatsapp.api import add_api_routes
+from connectors.whatsapp.gateway import Gateway
+from connectors.whatsapp.handoff.rules import InstructionError, parse_instruction, state_of
+from connectors.whatsapp.sending.sender import AGENT_TOOK_OVER, Recipient, Sender
+from connectors.whatsapp.settings import GatewaySettings, load_settings
+from connectors.whatsapp.store import LastInbound, PendingDispatch, StoreClosedError
+from connectors.whatsapp.tracker_control import tracker_control_for
 
 log = logging.getLogger(__name__)
 CHANNEL_NAME = "whatsapp"

@@ -13,21 +13,20 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from actions.hotels import load_hotels
-from actions.reservations import ReservationRepository, repository_from_settings
-
-from .agent_desk import AgentDesk
-from .automation_runtime import AutomationRuntime
-from .conversation_queries import ConversationQueries
-from .graph import GraphClient
-from .handoff import Handoffs
-from .handoff_store import HandoffStore
-from .held_replies import HeldReplies
-from .intake import Intake
-from .processing import BotHandler, InboxProcessor
-from .sender import Sender
-from .settings import GatewaySettings
-from .store import GatewayStore
+from cloudapi.graph import GraphClient
+from connectors.whatsapp.agents.desk import AgentDesk
+from connectors.whatsapp.agents.held_replies import HeldReplies
+from connectors.whatsapp.agents.queries import ConversationQueries
+from connectors.whatsapp.automations.runtime import AutomationRuntime
+from connectors.whatsapp.handoff.handoffs import Handoffs
+from connectors.whatsapp.handoff.store import HandoffStore
+from connectors.whatsapp.sending.sender import Sender
+from connectors.whatsapp.settings import GatewaySettings
+from connectors.whatsapp.store import GatewayStore
+from connectors.whatsapp.webhook.intake import Intake
+from connectors.whatsapp.webhook.processing import BotHandler, InboxProcessor
+from hotel.facts import load_hotels
+from hotel.reservations import ReservationRepository, repository_from_settings
 
 log = logging.getLogger(__name__)
 

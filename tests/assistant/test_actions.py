@@ -63,7 +63,7 @@ def metadata(
     phone_number_id: str = "1000000001",
     timestamp: int = RECENT,
 ) -> dict[str, Any]:
-    """The metadata the WhatsApp channel stores with a user message (connectors.whatsapp.inbound.rasa_metadata)."""
+    """The metadata the WhatsApp channel stores with a user message (cloudapi.inbound.rasa_metadata)."""
     return {
         "waba_id": "2000000001",
         "phone_number_id": phone_number_id,
@@ -350,7 +350,7 @@ async def test_a_pms_through_http_answers_like_the_embedded_store(
 ) -> None:
     import json
 
-    from actions.settings import DEFAULT_SEED_FILE
+    from hotel.settings import DEFAULT_SEED_FILE
 
     record = json.loads(DEFAULT_SEED_FILE.read_text(encoding="utf-8"))["reservations"][0]
     monkeypatch.setenv("RESERVATIONS_BACKEND", "http")

@@ -17,8 +17,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
-from actions.language import language_scores
-from connectors.whatsapp.inbound import INTENT_TRIGGERS
+from cloudapi.inbound import INTENT_TRIGGERS
+from hotel.language import language_scores
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = Path(sys.executable).parent / "rasa"

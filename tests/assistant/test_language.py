@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actions.language import LANGUAGES, detect_language, language_of_number
+from hotel.language import LANGUAGES, detect_language, language_of_number
 
 SPAIN = "34612345678"
 UK = "447700900123"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.whatsapp.api.tokens import parse_tokens
-from connectors.whatsapp.automation_settings import AutomationSettings
+from connectors.whatsapp.settings.automation import AutomationSettings
+from connectors.whatsapp.tokens import parse_tokens
 from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, empty_database, settings_for
 from tests.support import SandboxClient
 

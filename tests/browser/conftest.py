@@ -23,7 +23,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from connectors.whatsapp.api.tokens import parse_tokens
+from connectors.whatsapp.tokens import parse_tokens
 from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, echo, settings_for
 from tests.support import SandboxClient
 

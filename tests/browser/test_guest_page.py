@@ -21,7 +21,7 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 
 if TYPE_CHECKING:
-    from .conftest import Webhook, WebhookReceiver
+    from tests.browser.conftest import Webhook, WebhookReceiver
 
 pytestmark = pytest.mark.browser
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from actions.settings import ActionSettings
 from connectors.whatsapp.api.openapi import SPEC
-from connectors.whatsapp.api.tokens import parse_tokens
-from connectors.whatsapp.sender import AGENT_TOOK_OVER
+from connectors.whatsapp.sending.sender import AGENT_TOOK_OVER
+from connectors.whatsapp.tokens import parse_tokens
+from hotel.settings import ActionSettings
 from tests.channel.agents_api import PREFIX, AgentsApi
 from tests.gateway_support import (
     GatewayServer,

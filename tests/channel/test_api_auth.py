@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.whatsapp.api.tokens import parse_tokens
+from connectors.whatsapp.tokens import parse_tokens
 from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, settings_for
 
 TOKENS = "desk:agent:1000000001:desk-secret,crm:automation:*:crm-secret"

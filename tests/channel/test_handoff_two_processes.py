@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.whatsapp.api.tokens import parse_tokens
+from connectors.whatsapp.tokens import parse_tokens
 from tests.channel.agents_api import PREFIX, AgentsApi
 from tests.channel.test_agents_api import TOKENS, eventually, thread_path
 from tests.gateway_support import (

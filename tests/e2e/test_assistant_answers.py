@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from actions import answers
-from actions.hotels import load_hotels
-from actions.reservations import Reservation
-from actions.settings import DEFAULT_SEED_FILE
+from hotel import answers
+from hotel.facts import load_hotels
+from hotel.reservations import Reservation
+from hotel.settings import DEFAULT_SEED_FILE
 from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient
 
 HOTELS = load_hotels()

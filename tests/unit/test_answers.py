@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from actions import answers
-from actions.answers import Answer
-from actions.hotels import load_hotels
-from actions.reservations import Reservation
-from actions.settings import DEFAULT_SEED_FILE
+from hotel import answers
+from hotel.answers import Answer
+from hotel.facts import load_hotels
+from hotel.reservations import Reservation
+from hotel.settings import DEFAULT_SEED_FILE
 
 HOTELS = load_hotels()
 MIRADOR, ALAMEDA = HOTELS["1000000001"], HOTELS["1000000002"]

@@ -11,19 +11,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actions.template_choice import CatalogTemplate
-from connectors.whatsapp.automation_requests import MessageRequest, read_batch, read_message
-from connectors.whatsapp.automation_settings import (
+from cloudapi.phones import NumberError, parse_guest_number
+from connectors.whatsapp.automations.consent import confirmation, is_opt_out
+from connectors.whatsapp.automations.quiet_hours import in_quiet_hours, next_allowed
+from connectors.whatsapp.automations.requests import MessageRequest, read_batch, read_message
+from connectors.whatsapp.costs.pricing import Charge, load_rate_card, price
+from connectors.whatsapp.costs.reports import reconcile
+from connectors.whatsapp.settings.automation import (
     AutomationSettings,
     AutomationSettingsError,
     load_automation_settings,
 )
-from connectors.whatsapp.consent import confirmation, is_opt_out
-from connectors.whatsapp.costs import reconcile
-from connectors.whatsapp.phones import NumberError, parse_guest_number
-from connectors.whatsapp.pricing import Charge, load_rate_card, price
-from connectors.whatsapp.quiet_hours import in_quiet_hours, next_allowed
-from connectors.whatsapp.template_catalog import parameter_problems
+from connectors.whatsapp.templates.catalog import parameter_problems
+from hotel.template_choice import CatalogTemplate
 
 MADRID = ZoneInfo("Europe/Madrid")
 SETTINGS = AutomationSettings()

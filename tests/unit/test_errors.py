@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.whatsapp.errors import (
+from cloudapi.errors import (
     RETRYABLE_CODES,
     AuthError,
     ErrorInfo,

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from actions.reservations import HttpReservations, SqliteReservations
-from actions.settings import DEFAULT_SEED_FILE
-from connectors.whatsapp.guest_reservations import guest_reservation, reservation_json, reservation_threads
+from connectors.whatsapp.agents.guest_reservations import guest_reservation, reservation_json, reservation_threads
+from hotel.reservations import HttpReservations, SqliteReservations
+from hotel.settings import DEFAULT_SEED_FILE
 from tests.support import free_port
 
 MIRADOR, ALAMEDA = "1000000001", "1000000002"
@@ -64,7 +64,7 @@ async def test_a_pms_that_is_down_gives_no_reservation_and_an_error_in_the_log(
 ) -> None:
     down = HttpReservations(f"http://127.0.0.1:{free_port()}", timeout_seconds=1)
     try:
-        with caplog.at_level(logging.ERROR, logger="connectors.whatsapp.guest_reservations"):
+        with caplog.at_level(logging.ERROR, logger="connectors.whatsapp.agents.guest_reservations"):
             assert await guest_reservation(down, MIRADOR, LUCIA, TODAY) is None
             assert await reservation_threads(down, {MIRADOR}, "Lucía") == []
     finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.hotels import HotelFactsError, load_hotels
+from hotel.facts import HotelFactsError, load_hotels
 
 
 def test_the_sample_hotels_hold_the_published_facts() -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.whatsapp.errors import ErrorInfo
-from connectors.whatsapp.inbound import (
+from cloudapi.errors import ErrorInfo
+from cloudapi.inbound import (
     INTENT_TRIGGERS,
     Contact,
     ContactPhone,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.whatsapp.outbound import (
+from cloudapi.outbound import (
     BUTTON_BODY_MAX,
     BUTTON_ID_MAX,
     BUTTON_TITLE_MAX,

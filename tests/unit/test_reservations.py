@@ -13,7 +13,7 @@ import httpx
 import pytest
 import respx
 
-from actions.reservations import (
+from hotel.reservations import (
     HttpReservations,
     Reservation,
     ReservationDataError,
@@ -23,7 +23,7 @@ from actions.reservations import (
     find_booking_code,
     repository_from_settings,
 )
-from actions.settings import DEFAULT_SEED_FILE, ActionSettings, SettingsError
+from hotel.settings import DEFAULT_SEED_FILE, ActionSettings, SettingsError
 
 MIRADOR, ALAMEDA = "1000000001", "1000000002"
 LUCIA, OLIVER, SOPHIE = "34612345678", "447700900123", "33612345678"

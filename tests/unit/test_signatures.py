@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.whatsapp.signatures import is_valid_signature, signature_for
+from cloudapi.signatures import is_valid_signature, signature_for
 
 SECRET = "a5c3e0f1b2d4c6e8"
 BODY = b'{"object":"whatsapp_business_account","entry":[]}'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.template_choice import PURPOSES, CatalogTemplate, ChoiceError, FreeText, TemplateChoice, choose_message
+from hotel.template_choice import PURPOSES, CatalogTemplate, ChoiceError, FreeText, TemplateChoice, choose_message
 
 CATALOG_FILE = Path(__file__).resolve().parents[2] / "sandbox" / "data" / "catalog.json"
 CATALOG = [

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from actions.hotels import load_hotels
-from actions.reservations import SqliteReservations
-from actions.settings import DEFAULT_SEED_FILE
-from actions.template_choice import CatalogTemplate
-from connectors.whatsapp.guest_reservations import guest_reservation
-from connectors.whatsapp.template_offers import known_values, offers
+from connectors.whatsapp.agents.guest_reservations import guest_reservation
+from connectors.whatsapp.agents.offers import known_values, offers
+from hotel.facts import load_hotels
+from hotel.reservations import SqliteReservations
+from hotel.settings import DEFAULT_SEED_FILE
+from hotel.template_choice import CatalogTemplate
 from tests.support import ROOT
 
 CATALOG = [

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.whatsapp.api.tokens import TokenSpecError, authenticate, parse_tokens
+from connectors.whatsapp.tokens import TokenSpecError, authenticate, parse_tokens
 
 SPEC = (
     "frontdesk-mirador:agent:1000000001:mirador-secret,"

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.whatsapp.outbound import addressed, template_message, text_messages
-from connectors.whatsapp.window import (
+from cloudapi.outbound import addressed, template_message, text_messages
+from cloudapi.window import (
     ENTRY_POINT_REPLY,
     ENTRY_POINT_SOURCES,
     ENTRY_POINT_WINDOW,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from connectors.whatsapp.writer_queue import WriterQueue
+from connectors.whatsapp.store.writer_queue import WriterQueue
 
 
 async def test_urgent_writers_go_before_background_ones_but_never_before_the_one_writing() -> None:

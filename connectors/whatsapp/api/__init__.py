@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING
 
 from sanic import Blueprint
 
-from . import automations, conversations, events, openapi, session
+import connectors.whatsapp.agents.events as events
+import connectors.whatsapp.agents.routes as conversations
+import connectors.whatsapp.api.openapi as openapi
+import connectors.whatsapp.api.session as session
+import connectors.whatsapp.automations.routes as automations
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway
+    from connectors.whatsapp.gateway import Gateway
 
 PREFIX = "/api/v1"
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from sanic import Request
 from sanic.response import HTTPResponse
 
-from .responses import problem
-from .tokens import ApiToken, Role, authenticate
+from connectors.whatsapp.api.responses import problem
+from connectors.whatsapp.tokens import ApiToken, Role, authenticate
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway
+    from connectors.whatsapp.gateway import Gateway
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 

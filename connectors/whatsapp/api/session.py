@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from .auth import requires, token_of
+from connectors.whatsapp.api.auth import requires, token_of
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway
+    from connectors.whatsapp.gateway import Gateway
 
 
 def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:

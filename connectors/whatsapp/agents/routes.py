@@ -1,0 +1,221 @@
+"""The agents' API: list and search conversations, read a thread, take over, reply, send a template and
+give back. Agent tokens only (automation tokens get 403); a thread of a hotel the token may not act for is
+answered 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from connectors.whatsapp.agents.desk import AgentDesk, DeskError, GuestContext, Sent
+from connectors.whatsapp.agents.guest_reservations import reservation_json
+from connectors.whatsapp.agents.queries import MAX_PAGE, ConversationQuery, ConversationSummary
+from connectors.whatsapp.api.auth import requires, token_of
+from connectors.whatsapp.api.responses import problem
+from connectors.whatsapp.handoff.store import HandoffChange
+
+if TYPE_CHECKING:
+    from connectors.whatsapp.gateway import Gateway
+
+THREAD = "/api/v1/conversations/<business_id>/<wa_id>"
+STATES = ("bot", "queue", "agent", "held")
+
+
+def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
+    @blueprint.route("/api/v1/conversations", methods=["GET"])
+    @requires(gateway, "agent")
+    async def list_conversations(request: Request) -> HTTPResponse:
+        try:
+            query = _list_query(request)
+        except ValueError as error:
+            return problem(422, "invalid_query", str(error))
+        page = await gateway.queries.page(query, gateway.clock())
+        now = gateway.clock()
+        next_cursor = str(query.offset + len(page)) if len(page) == query.limit else None
+        return json({"conversations": [c.to_json(now) for c in page], "next_cursor": next_cursor})
+
+    @blueprint.route("/api/v1/search", methods=["GET"])
+    @requires(gateway, "agent")
+    async def search(request: Request) -> HTTPResponse:
+        text = (request.args.get("q") or "").strip()
+        if len(text) < 2:
+            return problem(422, "invalid_query", "q must have at least 2 characters: words, a phone number or a name")
+        hotels = token_of(request).hotels
+        named = await _desk(gateway).reserved_threads(hotels, text)
+        found_messages, threads = await gateway.queries.search(text, hotels, named)
+        now = gateway.clock()
+        return json({"messages": found_messages, "conversations": [c.to_json(now) for c in threads]})
+
+    @blueprint.route(THREAD, methods=["GET"])
+    @requires(gateway, "agent")
+    async def read_thread(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        summary = await _visible(gateway, request, business_id, wa_id)
+        if summary is None:
+            return _not_found()
+        desk = _desk(gateway)
+        context = await _context(desk, summary)
+        now = gateway.clock()
+        events = await gateway.handoffs.store.events_of(business_id, wa_id)
+        return json(
+            {
+                "conversation": summary.to_json(now),
+                "messages": await gateway.queries.thread(business_id, wa_id),
+                "handoff_events": [e.to_json() for e in events],
+                "held_replies": [r.to_json() for r in await desk.held.waiting(business_id, wa_id)],
+                "reservation": reservation_json(context.reservation, context.language) if context.reservation else None,
+                "hotel": {"name": context.hotel.name} if context.hotel else None,
+                "language": context.language,
+            }
+        )
+
+    @blueprint.route(f"{THREAD}/templates", methods=["GET"])
+    @requires(gateway, "agent")
+    async def templates(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        summary = await _visible(gateway, request, business_id, wa_id)
+        if summary is None:
+            return _not_found()
+        desk = _desk(gateway)
+        context = await _context(desk, summary)
+        offers = await desk.template_offers(business_id, context)
+        return json({"language": context.language, "templates": [o.to_json() for o in offers]})
+
+    @blueprint.route(f"{THREAD}/takeover", methods=["POST"])
+    @requires(gateway, "agent")
+    async def take_over(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        if await _visible(gateway, request, business_id, wa_id) is None:
+            return _not_found()
+        return await _acting(lambda: _desk(gateway).take_over(business_id, wa_id, token_of(request).name))
+
+    @blueprint.route(f"{THREAD}/release", methods=["POST"])
+    @requires(gateway, "agent")
+    async def release(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        if await _visible(gateway, request, business_id, wa_id) is None:
+            return _not_found()
+        return await _acting(lambda: _desk(gateway).release(business_id, wa_id, token_of(request).name))
+
+    @blueprint.route(f"{THREAD}/reply", methods=["POST"])
+    @requires(gateway, "agent")
+    async def reply(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        summary = await _visible(gateway, request, business_id, wa_id)
+        if summary is None:
+            return _not_found()
+        body = request.json if isinstance(request.json, dict) else None
+        text = body.get("text") if body else None
+        reopen = body.get("reopen", False) if body else False
+        if not isinstance(text, str) or not text.strip() or not isinstance(reopen, bool):
+            return problem(
+                422, "invalid_body", 'send {"text": "...", "reopen": false}: text non-empty, reopen a boolean'
+            )
+        desk = _desk(gateway)
+        context = await _context(desk, summary)
+        try:
+            sent = await desk.reply(business_id, wa_id, token_of(request).name, text.strip(), context, reopen)
+        except DeskError as error:
+            return problem(error.status, error.code, error.message, **error.details)
+        return _sent(sent)
+
+    @blueprint.route(f"{THREAD}/template", methods=["POST"])
+    @requires(gateway, "agent")
+    async def send_template(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        summary = await _visible(gateway, request, business_id, wa_id)
+        if summary is None:
+            return _not_found()
+        body = request.json if isinstance(request.json, dict) else {}
+        name, language, parameters = body.get("name"), body.get("language"), body.get("parameters", [])
+        valid = isinstance(name, str) and isinstance(language, str) and isinstance(parameters, list)
+        if not valid or not all(isinstance(p, str) for p in parameters):
+            return problem(
+                422, "invalid_body", 'send {"name": "...", "language": "es", "parameters": ["...", ...]} (strings)'
+            )
+        desk = _desk(gateway)
+        context = await _context(desk, summary)
+        try:
+            sent = await desk.send_template(
+                business_id, wa_id, token_of(request).name, name, language, parameters, context
+            )
+        except DeskError as error:
+            return problem(error.status, error.code, error.message, **error.details)
+        return _sent(sent)
+
+
+def _desk(gateway: Gateway) -> AgentDesk:
+    if gateway.desk is None:
+        raise RuntimeError("the gateway has not started")
+    return gateway.desk
+
+
+async def _visible(gateway: Gateway, request: Request, business_id: str, wa_id: str) -> ConversationSummary | None:
+    if not token_of(request).may_act_for(business_id):
+        return None
+    return await gateway.queries.summary(business_id, wa_id)
+
+
+async def _context(desk: AgentDesk, summary: ConversationSummary) -> GuestContext:
+    return await desk.context(summary.business_id, summary.wa_id, summary.profile_name, summary.last_inbound_at)
+
+
+def _not_found() -> HTTPResponse:
+    return problem(404, "not_found", "no such conversation among the hotels this token may act for")
+
+
+async def _acting(action: Any) -> HTTPResponse:
+    try:
+        change: HandoffChange = await action()
+    except DeskError as error:
+        return problem(error.status, error.code, error.message, **error.details)
+    return json({"handoff": change.after.to_json(), "changed": change.changed})
+
+
+def _sent(sent: Sent) -> HTTPResponse:
+    outcomes = [
+        {
+            "state": o.state,
+            "wamid": o.wamid,
+            "error_code": o.error_code,
+            "error_title": o.error_title,
+            "reason": o.reason,
+        }
+        for o in sent.outcomes
+    ]
+    failed = next((o for o in sent.outcomes if o.state == "failed"), None)
+    if failed is not None:
+        return problem(
+            502,
+            "send_failed",
+            f"WhatsApp refused the message: {failed.error_title}",
+            error_code=failed.error_code,
+            error_title=failed.error_title,
+            messages=outcomes,
+        )
+    blocked = next((o for o in sent.outcomes if o.state == "blocked"), None)
+    if blocked is not None:
+        return problem(409, "window_closed", blocked.reason or "customer service window closed", messages=outcomes)
+    held = sent.held_reply.to_json() if sent.held_reply else None
+    return json({"messages": outcomes, "handoff": sent.handoff.after.to_json(), "held_reply": held})
+
+
+def _list_query(request: Request) -> ConversationQuery:
+    state = request.args.get("state")
+    if state is not None and state not in STATES:
+        raise ValueError(f"state must be one of {', '.join(STATES)}")
+    window = request.args.get("window")
+    if window not in (None, "open", "closed"):
+        raise ValueError("window must be open or closed")
+    try:
+        limit = int(request.args.get("limit", "50"))
+        offset = int(request.args.get("cursor", "0"))
+    except ValueError as error:
+        raise ValueError("limit and cursor must be whole numbers") from error
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValueError(f"limit must be 1-{MAX_PAGE} and cursor a next_cursor from an earlier page")
+    return ConversationQuery(
+        hotels=token_of(request).hotels,
+        hotel=request.args.get("hotel"),
+        state=state,
+        window_open=None if window is None else window == "open",
+        limit=limit,
+        offset=offset,
+    )

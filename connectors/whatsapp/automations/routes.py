@@ -1,0 +1,365 @@
+"""The automations API (automation-role tokens): queue one message or a batch, follow them, list and sync
+templates, and report costs.
+
+    POST /api/v1/messages           one message: 202 with its id, what will be sent, when, and its price
+    GET  /api/v1/messages/{id}      its state (queued ... sent, delivered, read, failed), error and cost
+    POST /api/v1/batches            up to 10,000 messages: 202 at once with the batch id
+    GET  /api/v1/batches/{id}       progress counts and each message's outcome
+    GET  /api/v1/templates          the synced catalog with each template's status
+    POST /api/v1/templates/sync     sync it again from the management API
+    GET  /api/v1/reports/costs      a month's costs (JSON, or CSV with Accept: text/csv or ?format=csv)
+
+Bad input gets 422 listing every problem; a message that cannot be sent as asked (closed window, opted-out
+guest, no approved template, over budget) gets 409 with the reason; nothing is accepted that is not queued.
+"""
+
+from __future__ import annotations
+
+import json as json_module
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+
+from connectors.whatsapp.api.auth import requires, token_of
+from connectors.whatsapp.api.responses import problem
+from connectors.whatsapp.automations.outbox import NewMessage
+from connectors.whatsapp.automations.requests import MessageRequest, Problem, Refusal, read_batch, read_message
+from connectors.whatsapp.costs.pricing import Charge, month_bounds
+from connectors.whatsapp.costs.reports import cost_report, reconcile, report_csv
+from connectors.whatsapp.costs.source import month_messages
+
+if TYPE_CHECKING:
+    from connectors.whatsapp.automations.runtime import AutomationRuntime
+    from connectors.whatsapp.gateway import Gateway
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+IDEMPOTENCY_HEADER = "idempotency-key"
+IDEMPOTENCY_KEY_MAX = 256
+
+
+def _iso(moment: float | None) -> str | None:
+    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
+
+
+def _charge_json(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row.get("charge_kind") is None:
+        return None
+    return {
+        "category": row["charge_kind"],
+        "market": row["charge_market"],
+        "billable": bool(row["charge_billable"]),
+        "amount": row["charge_amount"],
+        "currency": row["charge_currency"],
+        "reason": row["charge_reason"],
+    }
+
+
+def _cost_of(charge: Charge | None) -> dict[str, Any] | None:
+    if charge is None:
+        return None
+    return {
+        "category": charge.category,
+        "market": charge.market,
+        "billable": charge.billable,
+        "amount": None if charge.amount is None else str(charge.amount),
+        "currency": charge.currency,
+        "reason": charge.reason,
+    }
+
+
+def _accepted(message_id: int, message: NewMessage) -> dict[str, Any]:
+    body = message.body
+    template = body.get("template") if body.get("type") == "template" else None
+    return {
+        "id": str(message_id),
+        "state": message.state,
+        "business": message.business_id,
+        "to": message.wa_id,
+        "kind": body.get("type"),
+        "template": (
+            {"name": message.template_name, "language": message.template_language, "category": message.category}
+            if template
+            else None
+        ),
+        "text": (body.get("text") or {}).get("body") if body.get("type") == "text" else None,
+        "language": message.language,
+        "window_open": message.in_window,
+        "due_at": _iso(message.due_at),
+        "urgent": message.urgent,
+        "cost": _cost_of(message.charge),
+    }
+
+
+def _state(row: dict[str, Any]) -> str:
+    """The outbox state, or once WhatsApp accepted it, the delivery status from the message log."""
+    if row["state"] == "sent" and row.get("delivery_status"):
+        return str(row["delivery_status"])
+    return str(row["state"])
+
+
+def _error(row: dict[str, Any]) -> dict[str, Any] | None:
+    code = row.get("delivery_error_code") or row.get("error_code")
+    title = row.get("delivery_error_title") or row.get("error_title")
+    if code is None and title is None:
+        return None
+    return {"code": code, "title": title, "details": row.get("delivery_error_details") or row.get("error_details")}
+
+
+def _invalid(problems: list[Problem]) -> tuple[int, dict[str, Any]]:
+    return 422, {
+        "error": {
+            "code": "invalid_request",
+            "message": f"{len(problems)} problem(s) with the request; nothing was queued",
+            "problems": [p.as_json() for p in problems],
+        }
+    }
+
+
+def _refused(refusal: Refusal) -> tuple[int, dict[str, Any]]:
+    return refusal.status, {"error": {"code": refusal.code, "message": refusal.message}}
+
+
+def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
+    def runtime() -> AutomationRuntime:
+        if gateway.automation is None:
+            raise RuntimeError("the WhatsApp gateway has not started")
+        return gateway.automation
+
+    def forbidden(request: Request, business_id: str) -> HTTPResponse | None:
+        token = token_of(request)
+        if token.may_act_for(business_id):
+            return None
+        return problem(403, "forbidden", f"token {token.name!r} may not act for business {business_id}")
+
+    @blueprint.route("/api/v1/messages", methods=["POST"])
+    @requires(gateway, "automation")
+    async def send_message(request: Request) -> HTTPResponse:
+        parts = runtime()
+        token = token_of(request)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
+            return problem(422, "invalid_request", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
+        idempotency = (token.name, key) if key else None
+        if idempotency is not None:
+            first = await parts.outbox.remembered(idempotency)
+            if first is not None:
+                return json(first[1], status=first[0], headers={"Idempotent-Replay": "true"})
+        raw = _json_body(request)
+        read = read_message(raw, parts.hotels) if raw is not _NOT_JSON else [Problem("body", "must be JSON")]
+        if isinstance(read, MessageRequest):
+            denied = forbidden(request, read.business_id)
+            if denied is not None:
+                return denied
+        status, body, replay = await _decide_and_queue(parts, read, f"automation:{token.name}", idempotency, gateway)
+        headers = {"Idempotent-Replay": "true"} if replay else None
+        return json(body, status=status, headers=headers)
+
+    @blueprint.route("/api/v1/messages/<message_id:int>", methods=["GET"])
+    @requires(gateway, "automation")
+    async def get_message(request: Request, message_id: int) -> HTTPResponse:
+        row = await runtime().outbox.message(message_id)
+        if row is None:
+            return problem(404, "not_found", f"no automation message {message_id}")
+        denied = forbidden(request, row["business_id"])
+        if denied is not None:
+            return denied
+        return json(_message_json(row))
+
+    @blueprint.route("/api/v1/batches", methods=["POST"])
+    @requires(gateway, "automation")
+    async def send_batch(request: Request) -> HTTPResponse:
+        parts = runtime()
+        raw = _json_body(request)
+        read = read_batch(raw, parts.hotels) if raw is not _NOT_JSON else [Problem("body", "must be JSON")]
+        if isinstance(read, list):
+            status, body = _invalid(read)
+            return json(body, status=status)
+        business_id, requests = read
+        denied = forbidden(request, business_id)
+        if denied is not None:
+            return denied
+        batch_id, decided = await parts.automations.queue_batch(
+            business_id, requests, f"automation:{token_of(request).name}"
+        )
+        parts.dispatcher.wake()
+        counts: dict[str, int] = {}
+        for item in decided:
+            counts[item.state] = counts.get(item.state, 0) + 1
+        return json({"id": batch_id, "business": business_id, "total": len(decided), "counts": counts}, status=202)
+
+    @blueprint.route("/api/v1/batches/<batch_id>", methods=["GET"])
+    @requires(gateway, "automation")
+    async def get_batch(request: Request, batch_id: str) -> HTTPResponse:
+        found = await runtime().outbox.batch(batch_id)
+        if found is None:
+            return problem(404, "not_found", f"no batch {batch_id}")
+        head, rows = found
+        denied = forbidden(request, head["business_id"])
+        if denied is not None:
+            return denied
+        counts: dict[str, int] = {}
+        outcomes = []
+        for row in rows:
+            state = _state(row)
+            counts[state] = counts.get(state, 0) + 1
+            outcomes.append(
+                {"id": str(row["id"]), "to": row["wa_id"], "state": state, "wamid": row["wamid"], "error": _error(row)}
+            )
+        pending = sum(counts.get(state, 0) for state in ("queued", "sending"))
+        return json(
+            {
+                "id": head["id"],
+                "business": head["business_id"],
+                "created_at": _iso(head["created_at"]),
+                "total": head["total"],
+                "done": pending == 0,
+                "counts": counts,
+                "messages": outcomes,
+            }
+        )
+
+    @blueprint.route("/api/v1/templates", methods=["GET"])
+    @requires(gateway, "automation")
+    async def list_templates(request: Request) -> HTTPResponse:
+        parts = runtime()
+        business = request.args.get("business")
+        hotels = [h for h in parts.hotels.values() if business in (None, h.phone_number_id)]
+        if not hotels:
+            return problem(422, "invalid_request", f"unknown business {business!r}")
+        wabas = sorted({h.business_account_id for h in hotels})
+        result = []
+        for waba_id in wabas:
+            for t in await parts.catalog.templates_of(waba_id, fresh=True):
+                result.append(
+                    {
+                        "waba_id": waba_id,
+                        "name": t.name,
+                        "language": t.language,
+                        "category": t.category,
+                        "status": t.status,
+                        "parameters": t.parameter_count,
+                        "sendable": t.approved,
+                    }
+                )
+        return json({"templates": result})
+
+    @blueprint.route("/api/v1/templates/sync", methods=["POST"])
+    @requires(gateway, "automation")
+    async def sync_templates(request: Request) -> HTTPResponse:
+        results = await runtime().sync_templates()
+        failed = {waba: result for waba, result in results.items() if isinstance(result, str)}
+        status = 502 if failed else 200
+        return json(
+            {"synced": {w: r for w, r in results.items() if isinstance(r, int)}, "failed": failed}, status=status
+        )
+
+    @blueprint.route("/api/v1/reports/costs", methods=["GET"])
+    @requires(gateway, "automation", "agent")
+    async def costs(request: Request) -> HTTPResponse:
+        parts = runtime()
+        business = request.args.get("business")
+        month = request.args.get("month")
+        problems = []
+        if business not in parts.hotels:
+            problems.append(Problem("business", f"required: one of {sorted(parts.hotels)}"))
+        if not month or not _MONTH.match(month):
+            problems.append(Problem("month", "required, as YYYY-MM"))
+        if problems:
+            status, body = _invalid(problems)
+            return json(body, status=status)
+        assert business is not None
+        assert month is not None
+        denied = forbidden(request, business)
+        if denied is not None:
+            return denied
+        start = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()
+        since, until = month_bounds(start)
+        hotel = parts.hotels[business]
+        templates = await parts.catalog.templates_of(hotel.business_account_id)
+        sent = await month_messages(gateway.store, business, since, until, templates)
+        report = cost_report(parts.card, business, month, sent)
+        wants_csv = request.args.get("format") == "csv" or "text/csv" in request.headers.get("accept", "")
+        if wants_csv:
+            return text(
+                report_csv(report),
+                content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="costs-{business}-{month}.csv"'},
+            )
+        return json(report.as_json())
+
+
+_NOT_JSON = object()
+
+
+def _json_body(request: Request) -> Any:
+    try:
+        return request.json
+    except Exception:
+        return _NOT_JSON
+
+
+async def _decide_and_queue(
+    parts: AutomationRuntime,
+    read: MessageRequest | list[Problem],
+    origin: str,
+    idempotency: tuple[str, str] | None,
+    gateway: Gateway,
+) -> tuple[int, dict[str, Any], bool]:
+    """(status, answer, replayed): queue an accepted message, or refuse it; either answer is kept under the
+    idempotency key, so the same key twice answers the same."""
+    now = gateway.clock()
+    if isinstance(read, list):
+        status, body = _invalid(read)
+    else:
+        facts = (await parts.automations.guest_facts(read.business_id, [read.guest.wa_id]))[read.guest.wa_id]
+        decided = await parts.automations.decide(read, origin, facts)
+        if isinstance(decided, Refusal):
+            status, body = _refused(decided)
+        else:
+            message: NewMessage = decided
+            queued, answer = await parts.outbox.add(message, now, idempotency, lambda i: (202, _accepted(i, message)))
+            if queued is None:
+                first_status, first_body = answer  # type: ignore[misc]
+                return first_status, first_body, True
+            parts.dispatcher.wake()
+            return 202, answer, False  # type: ignore[return-value]
+    if idempotency is not None:
+        first_status, first_body = await parts.outbox.remember(idempotency, status, body, now)
+        return first_status, first_body, first_body is not body
+    return status, body, False
+
+
+def _message_json(row: dict[str, Any]) -> dict[str, Any]:
+    body = json_module.loads(row["body"]) if row["body"] else {}
+    reported = row.get("reported_pricing")
+    charge = _charge_json(row)
+    reconciliation = None
+    if charge is not None and reported is not None:
+        expected = Charge(charge["category"], charge["market"], charge["billable"], None, charge["currency"], "")
+        differences = reconcile(expected, reported)
+        reconciliation = {"matches": not differences, "differences": list(differences), "reported": reported}
+    return {
+        "id": str(row["id"]),
+        "batch": row["batch_id"],
+        "business": row["business_id"],
+        "to": row["wa_id"],
+        "state": _state(row),
+        "queue_state": row["state"],
+        "kind": body.get("type"),
+        "template": (
+            {"name": row["template_name"], "language": row["template_language"], "category": row["category"]}
+            if row["template_name"]
+            else None
+        ),
+        "purpose": row["purpose"],
+        "wamid": row["wamid"],
+        "due_at": _iso(row["due_at"]),
+        "sent_at": _iso(row["sent_at"]),
+        "attempts": row["attempts"],
+        "error": _error(row),
+        "cost": charge,
+        "reconciliation": reconciliation,
+    }

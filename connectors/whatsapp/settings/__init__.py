@@ -1,0 +1,137 @@
+"""The gateway's settings: one frozen object, read once at start-up from credentials.yml and the environment.
+
+credentials.yml carries the Meta credentials (`${WHATSAPP_*}` interpolated by Rasa); everything else has an
+environment variable with an embedded default. A missing or impossible value stops the start with a message
+that names the variable and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from connectors.whatsapp.settings.automation import (
+    AutomationSettings,
+    AutomationSettingsError,
+    load_automation_settings,
+)
+from connectors.whatsapp.tokens import ApiToken, TokenSpecError, parse_tokens
+from hotel.settings import ActionSettings
+from hotel.settings import SettingsError as ActionSettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
+
+ReplyContext = Literal["never", "auto", "always"]
+
+
+class SettingsError(ValueError):
+    """A setting the gateway cannot start with."""
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    app_secret: str
+    verify_token: str
+    access_token: str
+    api_url: str = "https://graph.facebook.com"
+    api_version: str = "v23.0"
+    database_url: str = DEFAULT_DATABASE_URL
+    reply_context: ReplyContext = "auto"
+    mark_read: bool = True
+    typing_indicator: bool = True
+    process_inbox: bool = True
+    claim_lease_seconds: float = 60.0
+    sweep_seconds: float = 30.0
+    max_body_bytes: int = 3 * 1024 * 1024
+    send_timeout_seconds: float = 10.0
+    send_max_attempts: int = 5
+    send_backoff_seconds: float = 0.5
+    api_tokens: tuple[ApiToken, ...] = ()
+    handoff_idle_release_minutes: float = 0.0
+    reservations: ActionSettings = field(default_factory=ActionSettings)
+    """Where the agents' API finds reservations: the action server's settings (`RESERVATIONS_BACKEND`,
+    `PMS_API_URL`, ...), read from the same variables so both see the same reservations."""
+    automation: AutomationSettings = field(default_factory=AutomationSettings)
+
+    @property
+    def messages_url(self) -> str:
+        return f"{self.api_url.rstrip('/')}/{self.api_version}"
+
+
+#: setting -> (credentials.yml key, environment variable)
+SOURCES: dict[str, tuple[str | None, str]] = {
+    "app_secret": ("app_secret", "WHATSAPP_APP_SECRET"),
+    "verify_token": ("verify_token", "WHATSAPP_VERIFY_TOKEN"),
+    "access_token": ("access_token", "WHATSAPP_ACCESS_TOKEN"),
+    "api_url": ("api_url", "WHATSAPP_API_URL"),
+    "api_version": ("api_version", "WHATSAPP_API_VERSION"),
+    "database_url": (None, "GATEWAY_DATABASE_URL"),
+    "reply_context": (None, "WHATSAPP_REPLY_CONTEXT"),
+    "mark_read": (None, "WHATSAPP_MARK_READ"),
+    "typing_indicator": (None, "WHATSAPP_TYPING_INDICATOR"),
+    "process_inbox": (None, "GATEWAY_PROCESS_INBOX"),
+    "claim_lease_seconds": (None, "GATEWAY_CLAIM_LEASE_SECONDS"),
+    "sweep_seconds": (None, "GATEWAY_SWEEP_SECONDS"),
+    "max_body_bytes": (None, "GATEWAY_MAX_BODY_BYTES"),
+    "send_timeout_seconds": (None, "WHATSAPP_SEND_TIMEOUT_SECONDS"),
+    "send_max_attempts": (None, "WHATSAPP_SEND_MAX_ATTEMPTS"),
+    "send_backoff_seconds": (None, "WHATSAPP_SEND_BACKOFF_SECONDS"),
+    "handoff_idle_release_minutes": (None, "HANDOFF_IDLE_RELEASE_MINUTES"),
+}
+_REQUIRED = ("app_secret", "verify_token", "access_token")
+
+
+def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, str] = os.environ) -> GatewaySettings:
+    """Settings from credentials.yml first, then the environment, then the defaults."""
+    values: dict[str, Any] = {}
+    for name, (key, variable) in SOURCES.items():
+        raw = (credentials or {}).get(key) if key else None
+        if raw in (None, ""):
+            raw = environ.get(variable)
+        if raw not in (None, ""):
+            values[name] = _convert(name, raw, variable)
+    missing = [SOURCES[name][1] for name in _REQUIRED if name not in values]
+    if missing:
+        raise SettingsError(
+            f"{', '.join(missing)} not set: put the Meta app's credentials in the environment "
+            "(make run gives them sandbox defaults) or under connectors.whatsapp.channel.WhatsAppInput "
+            "in credentials.yml"
+        )
+    try:
+        values["api_tokens"] = parse_tokens(environ.get("GATEWAY_API_TOKENS", ""))
+    except TokenSpecError as error:
+        raise SettingsError(str(error)) from error
+    try:
+        values["reservations"] = ActionSettings.from_env(environ)
+    except ActionSettingsError as error:
+        raise SettingsError(str(error)) from error
+    try:
+        values["automation"] = load_automation_settings(environ)
+    except AutomationSettingsError as error:
+        raise SettingsError(str(error)) from error
+    settings = GatewaySettings(**values)
+    if settings.reply_context not in ("never", "auto", "always"):
+        raise SettingsError("WHATSAPP_REPLY_CONTEXT must be never, auto (quote when the guest wrote again) or always")
+    if settings.handoff_idle_release_minutes < 0:
+        raise SettingsError("HANDOFF_IDLE_RELEASE_MINUTES must be 0 (held threads stay held) or more")
+    if not settings.api_url.startswith(("http://", "https://")):
+        raise SettingsError(f"WHATSAPP_API_URL={settings.api_url!r} must be an http(s) URL")
+    return settings
+
+
+def _convert(name: str, raw: Any, variable: str) -> Any:
+    kind = GatewaySettings.__dataclass_fields__[name].type
+    try:
+        if kind == "bool":
+            return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{variable}={raw!r} is not a valid {kind}") from error
+    return str(raw)

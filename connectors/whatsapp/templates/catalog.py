@@ -1,0 +1,182 @@
+"""The template catalog of each WhatsApp Business Account, kept in the gateway store with each template's
+status: synced from the management API at start and on demand, updated by `message_template_status_update`
+webhooks. Only APPROVED templates are sent; queued messages whose template is PAUSED or DISABLED are held
+(by the outbox) until it is approved again.
+
+The parameter checks are pure and run before a message is queued, so a 132000 (count) or 132005 (hydrated
+body too long) never reaches the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from cloudapi.graph import GraphClient
+from connectors.whatsapp.store import GatewayStore, metadata
+from hotel.template_choice import CatalogTemplate
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_BODY_MAX = 1024
+"""A template's body after substitution (WHATSAPP.md §5; 132005 beyond)."""
+HOLDING_STATUSES = frozenset({"PAUSED", "DISABLED"})
+"""Statuses that hold queued messages instead of failing them: Meta pauses for hours, and a disabled template
+may be appealed and reinstated."""
+CACHE_SECONDS = 1.0
+
+templates = sa.Table(
+    "templates",
+    metadata,
+    sa.Column("waba_id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(512), primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+_SPACES = re.compile(r" {5,}")
+
+
+@dataclass(frozen=True)
+class TemplateEvent:
+    """A template's new status, from a webhook."""
+
+    waba_id: str
+    name: str
+    language: str
+    status: str
+    category: str | None
+
+
+def parameter_problems(template: CatalogTemplate, parameters: Sequence[str]) -> list[str]:
+    """Every reason the Cloud API would refuse these body parameters for `template`, in words a caller can
+    act on; empty when they fit."""
+    where = f"template {template.name} ({template.language})"
+    problems = []
+    if len(parameters) != template.parameter_count:
+        problems.append(f"{where} takes {template.parameter_count} body parameters, not {len(parameters)}")
+    for position, value in enumerate(parameters, start=1):
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}: parameter {position} must be non-empty text")
+        elif "\n" in value or "\t" in value or _SPACES.search(value):
+            problems.append(f"{where}: parameter {position} may not hold new lines, tabs or over 4 spaces in a row")
+    if not problems and len(render(template.body, parameters)) > TEMPLATE_BODY_MAX:
+        problems.append(f"{where}: the body with these parameters is over {TEMPLATE_BODY_MAX} characters")
+    return problems
+
+
+def render(body: str, parameters: Sequence[str]) -> str:
+    """The body as the guest reads it."""
+    return _PLACEHOLDER.sub(
+        lambda m: parameters[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(parameters) else m.group(0), body
+    )
+
+
+class TemplateCatalog:
+    """The stored catalog of every WABA, read through a short cache (the outbox and the API ask often)."""
+
+    def __init__(self, store: GatewayStore, graph: GraphClient, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._graph = graph
+        self._clock = clock
+        self._syncing = asyncio.Lock()
+        self._cache: dict[str, tuple[float, tuple[CatalogTemplate, ...]]] = {}
+        dialect = store.engine.dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        upsert = insert(templates)
+        self._upsert = upsert.on_conflict_do_update(
+            index_elements=["waba_id", "name", "language"],
+            set_={
+                "category": upsert.excluded.category,
+                "status": upsert.excluded.status,
+                "body": upsert.excluded.body,
+                "updated_at": upsert.excluded.updated_at,
+            },
+        )
+
+    async def sync(self, waba_id: str) -> int:
+        """Replace what the store knows of `waba_id`'s templates with the management API's list."""
+        items = [CatalogTemplate.from_graph(item) for item in await self._graph.list_templates(waba_id)]
+        now = self._clock()
+        async with self._store.transaction() as connection:
+            if items:
+                await connection.execute(
+                    self._upsert,
+                    [
+                        {
+                            "waba_id": waba_id,
+                            "name": t.name,
+                            "language": t.language,
+                            "category": t.category,
+                            "status": t.status,
+                            "body": t.body,
+                            "updated_at": now,
+                        }
+                        for t in items
+                    ],
+                )
+        self._cache.pop(waba_id, None)
+        log.info("template catalog of %s synced: %d templates", waba_id, len(items))
+        return len(items)
+
+    async def apply(self, event: TemplateEvent) -> bool:
+        """Record a template's new status from a webhook; False when the template was never synced."""
+        values: dict[str, object] = {"status": event.status.upper(), "updated_at": self._clock()}
+        if event.category:
+            values["category"] = event.category.upper()
+        key = sa.and_(
+            templates.c.waba_id == event.waba_id,
+            templates.c.name == event.name,
+            templates.c.language == event.language,
+        )
+        async with self._store.transaction() as connection:
+            result = await connection.execute(templates.update().where(key).values(**values))
+        self._cache.pop(event.waba_id, None)
+        return result.rowcount > 0
+
+    async def templates_of(self, waba_id: str, fresh: bool = False) -> tuple[CatalogTemplate, ...]:
+        cached = self._cache.get(waba_id)
+        now = time.monotonic()
+        if cached is not None and not fresh and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        query = (
+            sa.select(templates).where(templates.c.waba_id == waba_id).order_by(templates.c.name, templates.c.language)
+        )
+        async with self._store.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        found = tuple(CatalogTemplate(r.name, r.language, r.category, r.status, r.body) for r in rows)
+        if not found:
+            return await self._first_sync(waba_id)
+        self._cache[waba_id] = (now, found)
+        return found
+
+    async def _first_sync(self, waba_id: str) -> tuple[CatalogTemplate, ...]:
+        """A catalog never synced (the gateway's start-up sync still running, or failed): sync it now, once
+        at a time; an account with no templates at all stays empty."""
+        async with self._syncing:
+            try:
+                await self.sync(waba_id)
+            except Exception as error:
+                log.warning("template catalog of %s is empty and could not be synced: %s", waba_id, error)
+                return ()
+        return await self.templates_of(waba_id, fresh=True) if await self._stored(waba_id) else ()
+
+    async def _stored(self, waba_id: str) -> bool:
+        query = sa.select(sa.func.count()).select_from(templates).where(templates.c.waba_id == waba_id)
+        async with self._store.engine.connect() as connection:
+            return bool((await connection.execute(query)).scalar_one())
+
+    async def find(self, waba_id: str, name: str, language: str) -> CatalogTemplate | None:
+        return next((t for t in await self.templates_of(waba_id) if t.name == name and t.language == language), None)
