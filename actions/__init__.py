@@ -1,5 +1,9 @@
 """The hotel assistant's action server (`rasa run actions --actions actions`).
 
-rasa-sdk imports every module of this package and registers each `Action` subclass it finds; the pure logic
-the actions use (language detection, reading the channel's metadata) lives in modules with no rasa-sdk import.
+rasa-sdk imports every module of this package and registers each `Action` subclass it finds (`actions`);
+what the actions read of the channel's metadata (`guest`), the approved templates (`catalog`) and the
+settings (`settings`) live in modules with no rasa-sdk import. The hotel's facts, reservations and answers
+come from `hotel`, WhatsApp's rules from `cloudapi`: nothing of the gateway (`connectors`) is imported here.
 """
+
+__all__ = ["actions", "catalog", "guest", "settings"]

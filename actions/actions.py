@@ -23,6 +23,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.catalog import CatalogUnavailableError, GraphTemplateCatalog
 from actions.guest import Guest, last_message_timestamp, typed_text
+from actions.settings import ActionSettings
+from cloudapi.graph import GraphClient
 from cloudapi.window import window_state
 from hotel import answers
 from hotel.answers import Answer
@@ -36,7 +38,6 @@ from hotel.reservations import (
     find_booking_code,
     repository_from_settings,
 )
-from hotel.settings import ActionSettings
 from hotel.template_choice import ChoiceError, FreeText, choose_message
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 LANGUAGE_SLOT = "language"
 BOOKING_CODE_SLOT = "booking_code"
 PENDING_QUESTION_SLOT = "pending_question"
-HANDOFF_REASONS = ("guest_asked", "bot_fallback")
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,9 @@ def services() -> Services:
     if _services is None:
         settings = ActionSettings.from_env()
         _services = Services(
-            hotels=load_hotels(),
-            reservations=repository_from_settings(settings),
-            catalog=GraphTemplateCatalog(
-                settings.whatsapp_api_url, settings.whatsapp_api_version, settings.whatsapp_access_token
-            ),
+            hotels=load_hotels(settings.hotel.facts_dir),
+            reservations=repository_from_settings(settings.hotel),
+            catalog=GraphTemplateCatalog(GraphClient(settings.graph) if settings.graph else None),
         )
     return _services
 

@@ -1,6 +1,6 @@
 """What the WhatsApp channel tells the actions about the guest, read from the user message's metadata.
 
-The channel (`cloudapi.inbound.rasa_metadata`) stores who wrote to which hotel number with every user
+The channel (`connectors.whatsapp.bot_input.rasa_metadata`) stores who wrote to which hotel number with every user
 message; Rasa hands it to the actions as `tracker.latest_message["metadata"]`. Everything here is pure so that
 it is tested without a tracker, and tolerant: a message typed in `rasa shell` has no metadata at all.
 """

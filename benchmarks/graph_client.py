@@ -14,8 +14,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from benchmarks.measure import start
-from cloudapi.graph import CONNECTIONS, GraphClient
-from connectors.whatsapp.settings import GatewaySettings
+from cloudapi.graph import CONNECTIONS, GraphClient, GraphConfig
 from tests.support import free_port
 
 SENDS = 4000
@@ -37,7 +36,7 @@ async def _measure(send: Callable[[], Awaitable[object]], in_flight: int) -> tup
 
 
 async def _gateway_client(api_url: str, in_flight: int) -> tuple[float, float]:
-    client = GraphClient(GatewaySettings(app_secret="-", verify_token="-", access_token="benchmark", api_url=api_url))
+    client = GraphClient(GraphConfig(api_url=api_url, access_token="benchmark"))
     try:
         await client.send("1000000001", BODY)  # the connection opened outside the measure
         return await _measure(lambda: client.send("1000000001", BODY), in_flight)

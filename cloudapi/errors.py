@@ -39,7 +39,6 @@ __all__ = [
     "TransientError",
     "WindowClosedError",
     "error_from_response",
-    "error_from_webhook",
     "is_retryable",
     "parse_error_info",
 ]
@@ -258,12 +257,3 @@ def error_from_response(status_code: int, body: Any, retry_after: float | None =
         retry_after=retry_after,
     )
 
-
-def error_from_webhook(error: ErrorInfo | Any) -> GraphApiError:
-    """The exception for an error Meta reported by webhook (a failed status, `value.errors`), either already
-    parsed into an `ErrorInfo` or as the raw error object. Never raises; such errors have no HTTP status."""
-    info = error if isinstance(error, ErrorInfo) else parse_error_info(error)
-    if info is None:
-        info = ErrorInfo(code=None, title=None, message=None, details=None, href=None)
-    title = info.title or info.message or "Unknown error"
-    return _class_for(info.code, None)(info.code, title, details=info.details)

@@ -1,5 +1,9 @@
-"""The Graph API client: one long-lived aiohttp session per client, explicit timeouts and limits, and one
+"""The Graph API client: one long-lived aiohttp session per process, explicit timeouts and limits, and one
 retry policy chosen by error class.
+
+The gateway and the action server each build one `GraphClient` from a `GraphConfig`: the sends, read
+receipts and the template list all go through it, so there is one reader of the template catalog (every
+page, whichever of Meta's two paging styles the answer uses).
 
 Retries cover timeouts, network errors, 5xx and the throttling codes (`errors.is_retryable`), with
 exponential backoff and jitter, honouring `Retry-After`; a permanent error is raised at once. A send that
@@ -13,19 +17,37 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
 from cloudapi.errors import GraphApiError, error_from_response, is_retryable
 
-if TYPE_CHECKING:
-    from connectors.whatsapp.settings import GatewaySettings
+__all__ = ["CONNECTIONS", "GraphClient", "GraphConfig", "next_page"]
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30.0
+PAGE_SIZE = "100"
 CONNECTIONS = 64
 """Open connections per client: 1,000 sends a second at up to 64 ms each."""
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    """Where the Graph API is and how hard to try: Meta's `https://graph.facebook.com`, or the sandbox."""
+
+    api_url: str
+    access_token: str
+    api_version: str = "v23.0"
+    timeout_seconds: float = 10.0
+    max_attempts: int = 5
+    """Attempts of one call, the first included; the outbox retries later by itself and asks for 1."""
+    backoff_seconds: float = 0.5
+
+    @property
+    def versioned_url(self) -> str:
+        return f"{self.api_url.rstrip('/')}/{self.api_version}"
 
 
 class GraphClient:
@@ -39,18 +61,18 @@ class GraphClient:
 
     def __init__(
         self,
-        settings: GatewaySettings,
+        config: GraphConfig,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._settings = settings
+        self._config = config
         self._sleep = sleep
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                headers={"Authorization": f"Bearer {self._settings.access_token}"},
-                timeout=aiohttp.ClientTimeout(total=self._settings.send_timeout_seconds, connect=5.0),
+                headers={"Authorization": f"Bearer {self._config.access_token}"},
+                timeout=aiohttp.ClientTimeout(total=self._config.timeout_seconds, connect=5.0),
                 connector=aiohttp.TCPConnector(limit=CONNECTIONS),
                 raise_for_status=False,
             )
@@ -60,9 +82,10 @@ class GraphClient:
         if self._session is not None:
             await self._session.close()
 
-    async def send(self, business_id: str, body: dict[str, Any]) -> str:
-        """Send one message body (already addressed) and return its wamid."""
-        answer = await self._post(business_id, body)
+    async def send(self, business_id: str, body: dict[str, Any], attempts: int | None = None) -> str:
+        """Send one message body (already addressed) and return its wamid; `attempts` (default: the config's)
+        bounds the retries of this call."""
+        answer = await self._post(business_id, body, attempts or self._config.max_attempts)
         messages = answer.get("messages") if isinstance(answer, dict) else None
         if not messages or not isinstance(messages[0], dict) or "id" not in messages[0]:
             raise GraphApiError(None, "Unexpected answer", details=str(answer)[:200], http_status=200)
@@ -73,23 +96,30 @@ class GraphClient:
         body: dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
         if typing:
             body["typing_indicator"] = {"type": "text"}
-        await self._post(business_id, body)
+        await self._post(business_id, body, self._config.max_attempts)
 
     async def list_templates(self, waba_id: str) -> list[dict[str, Any]]:
-        """Every template of a WhatsApp Business Account (`GET /{waba_id}/message_templates`), all pages."""
+        """Every template of a WhatsApp Business Account (`GET /{waba_id}/message_templates`), all pages, until
+        one has no `paging.next` (`next_page`); a page asked for twice ends the list instead of looping."""
         items: list[dict[str, Any]] = []
-        url: str | None = f"{self._settings.messages_url}/{waba_id}/message_templates"
-        params: dict[str, str] | None = {"limit": "100"}
-        while url:
+        request: tuple[str, dict[str, str]] | None = (
+            f"{self._config.versioned_url}/{waba_id}/message_templates",
+            {"limit": PAGE_SIZE},
+        )
+        asked: set[str] = set()
+        while request is not None and repr(request) not in asked:
+            asked.add(repr(request))
+            url, params = request
             async with self._client().get(url, params=params) as response:
                 page = await _answer(response)
-            items.extend(item for item in page.get("data") or [] if isinstance(item, dict))
-            url, params = (page.get("paging") or {}).get("next"), None
+            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+                raise GraphApiError(None, "Unexpected answer", details=str(page)[:200], http_status=response.status)
+            items.extend(item for item in page["data"] if isinstance(item, dict))
+            request = next_page(url, page)
         return items
 
-    async def _post(self, business_id: str, body: dict[str, Any]) -> Any:
-        url = f"{self._settings.messages_url}/{business_id}/messages"
-        attempts = self._settings.send_max_attempts
+    async def _post(self, business_id: str, body: dict[str, Any], attempts: int) -> Any:
+        url = f"{self._config.versioned_url}/{business_id}/messages"
         for attempt in range(1, attempts + 1):
             try:
                 async with self._client().post(url, json=body) as response:
@@ -107,8 +137,25 @@ class GraphClient:
     def _backoff(self, attempt: int, error: BaseException) -> float:
         if isinstance(error, GraphApiError) and error.retry_after is not None:
             return min(MAX_BACKOFF_SECONDS, error.retry_after)
-        base = self._settings.send_backoff_seconds * 2 ** (attempt - 1)
+        base = self._config.backoff_seconds * 2 ** (attempt - 1)
         return min(MAX_BACKOFF_SECONDS, base) * random.uniform(0.5, 1.0)
+
+
+def next_page(url: str, page: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """Where the page after `page` is, or None after the last one. Meta's rule: the last page has no
+    `paging.next` (a page may be empty and still have one). `next` is normally the whole URL, its query
+    included; where it is not one, the `paging.cursors.after` cursor is asked for on the same URL."""
+    paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+    following = paging.get("next")
+    if not following:
+        return None
+    if isinstance(following, str) and following.startswith(("http://", "https://")):
+        return following, {}
+    cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+    after = cursors.get("after")
+    if isinstance(after, str) and after:
+        return url.split("?", 1)[0], {"limit": PAGE_SIZE, "after": after}
+    return None
 
 
 async def _answer(response: aiohttp.ClientResponse) -> Any:

@@ -1,7 +1,7 @@
 """Pure builders from Rasa's response parts to Cloud API message bodies.
 
 A body is the Meta JSON of one message without its addressing, e.g. `{"type": "text", "text": {...}}`;
-`addressed` adds the recipient, so the same body can be logged, checked against the window (`window.may_send`)
+`addressed` adds the recipient, so the same body can be logged, checked against the window (the sender's guard)
 and sent. Builders fit content into WhatsApp's limits instead of letting the Cloud API reject it (error 100):
 long text is split, long titles are cut with an ellipsis, surplus list rows are dropped. They never shorten an
 id, because a cut payload would trigger the wrong intent: such a button raises `ValueError` instead.

@@ -27,7 +27,6 @@ __all__ = [
     "first_replies",
     "in_entry_point",
     "is_template",
-    "may_send",
     "window_state",
 ]
 
@@ -66,11 +65,6 @@ def window_state(last_inbound_timestamp: int | None, now: float) -> WindowState:
 def is_template(body: Mapping[str, Any]) -> bool:
     """Whether a message body (addressed or not) is a template, the only kind allowed outside the window."""
     return body.get("type") == "template"
-
-
-def may_send(body: Mapping[str, Any], state: WindowState) -> bool:
-    """Whether the Cloud API would accept `body` given the window: templates always, anything else only inside."""
-    return is_template(body) or state.open
 
 
 @dataclass(frozen=True)

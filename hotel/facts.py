@@ -2,23 +2,23 @@
 
 Shared by the action server (answers about check-in, Wi-Fi, parking...) and the gateway (hotel names in
 templates, reception hours in the handoff answer, quiet hours and timezone for scheduled sends), so each fact
-has one home: `actions/data/hotels/<phone_number_id>.yml`, or the folder named by `HOTEL_FACTS_DIR`.
+has one home: `hotel/data/hotels/<phone_number_id>.yml`, or the folder named by `HOTEL_FACTS_DIR`
+(`HotelSettings.facts_dir`). Each process loads them once, at start.
 No rasa-sdk import: the gateway loads this module too.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
-DEFAULT_FOLDER: Final = Path(__file__).resolve().parent / "data" / "hotels"
+from hotel.settings import DEFAULT_FACTS_DIR
 
 
 class HotelFactsError(ValueError):
@@ -114,9 +114,9 @@ def hotel_from_mapping(data: Mapping[str, Any], source: str = "hotel facts") -> 
         raise HotelFactsError(f"{source}: {error}") from error
 
 
-def load_hotels(folder: Path | None = None) -> dict[str, Hotel]:
-    """Every hotel in `folder` (default: `HOTEL_FACTS_DIR` or the project's sample hotels), by phone number id."""
-    folder = folder or Path(os.environ.get("HOTEL_FACTS_DIR") or DEFAULT_FOLDER)
+def load_hotels(folder: Path = DEFAULT_FACTS_DIR) -> dict[str, Hotel]:
+    """Every hotel in `folder` (`HotelSettings.facts_dir`; the project's sample hotels by default), by phone
+    number id."""
     hotels: dict[str, Hotel] = {}
     for path in sorted(folder.glob("*.yml")):
         hotel = hotel_from_mapping(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, str(path))

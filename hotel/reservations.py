@@ -1,6 +1,6 @@
 """Reservations, behind one small interface with two adapters chosen by configuration.
 
-- `SqliteReservations`: the embedded default, an SQLite database seeded from `actions/data/reservations.json`
+- `SqliteReservations`: the embedded default, an SQLite database seeded from `hotel/data/reservations.json`
   (the sample reservations of the two sample hotels), so `make run` answers with no configuration.
 - `HttpReservations`: a property management system's JSON API over httpx, with a timeout:
   `GET {PMS_API_URL}/hotels/{phone_number_id}/reservations?wa_id={wa_id}` answers `{"reservations": [...]}`,
@@ -10,7 +10,7 @@
   each reservation shaped like an entry of the seed file.
 
 The gateway (its agents' API) and the action server build their repository from the same settings
-(`ActionSettings`), so both read the same reservations.
+(`HotelSettings`), so both read the same reservations.
 
 Every look-up is scoped to one hotel (the business number the guest wrote to): a booking code of another
 hotel is not found, and a guest with stays at two hotels gets the stay of the hotel they wrote to. An adapter
@@ -34,7 +34,7 @@ from typing import Any, Final, Protocol
 
 import httpx
 
-from hotel.settings import ActionSettings
+from hotel.settings import HotelSettings
 
 log = logging.getLogger(__name__)
 
@@ -302,9 +302,9 @@ class HttpReservations:
         await self._client.aclose()
 
 
-def repository_from_settings(settings: ActionSettings) -> ReservationRepository:
+def repository_from_settings(settings: HotelSettings) -> ReservationRepository:
     """The adapter `RESERVATIONS_BACKEND` names."""
     if settings.reservations_backend == "http":
-        assert settings.pms_api_url is not None  # checked by ActionSettings.from_env
+        assert settings.pms_api_url is not None  # checked by HotelSettings.from_env
         return HttpReservations(settings.pms_api_url, settings.pms_api_token, settings.pms_timeout_seconds)
     return SqliteReservations.seeded(settings.reservations_seed_file, settings.reservations_sqlite_path)

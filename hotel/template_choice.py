@@ -8,15 +8,12 @@ the same way. No rasa-sdk import: the gateway loads this module too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-Purpose = Literal[
-    "reservation_reminder", "payment_request", "checkin_instructions", "reopen_conversation", "winter_offer"
-]
-Category = Literal["UTILITY", "MARKETING", "AUTHENTICATION"]
+from cloudapi.outbound import template_message
+from cloudapi.templates import CatalogTemplate
 
 
 @dataclass(frozen=True)
@@ -79,43 +76,6 @@ PURPOSES: Final[Mapping[str, PurposeSpec]] = {
     ),
 }
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
-
-
-@dataclass(frozen=True)
-class CatalogTemplate:
-    """One language version of a template as the management API lists it."""
-
-    name: str
-    language: str
-    category: str
-    status: str
-    body: str = ""
-
-    @property
-    def approved(self) -> bool:
-        return self.status.upper() == "APPROVED"
-
-    @property
-    def parameter_count(self) -> int:
-        """How many body parameters a send must carry: the highest `{{n}}` in the body."""
-        return max((int(n) for n in _PLACEHOLDER.findall(self.body)), default=0)
-
-    @classmethod
-    def from_graph(cls, item: Mapping[str, Any]) -> CatalogTemplate:
-        """From one entry of `GET /{waba_id}/message_templates` (Meta's shape, body in a BODY component)."""
-        body = next(
-            (str(c.get("text", "")) for c in item.get("components") or [] if str(c.get("type", "")).upper() == "BODY"),
-            str(item.get("body", "")),
-        )
-        return cls(
-            name=str(item["name"]),
-            language=str(item["language"]),
-            category=str(item.get("category", "UTILITY")).upper(),
-            status=str(item.get("status", "")).upper(),
-            body=body,
-        )
-
 
 @dataclass(frozen=True)
 class FreeText:
@@ -138,12 +98,7 @@ class TemplateChoice:
 
     def message(self) -> dict[str, Any]:
         """The Cloud API message object (without `to`), for the Sender or a Rasa `custom` response."""
-        template: dict[str, Any] = {"name": self.name, "language": {"code": self.language}}
-        if self.parameters:
-            template["components"] = [
-                {"type": "body", "parameters": [{"type": "text", "text": value} for value in self.parameters]}
-            ]
-        return {"type": "template", "template": template}
+        return template_message(self.name, self.language, self.parameters)
 
 
 class ChoiceError(LookupError):

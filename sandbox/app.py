@@ -1,7 +1,9 @@
-"""The sandbox's Sanic app: the Cloud API's routes, the guest API and the guest phone page.
+"""The sandbox's Sanic app: the Cloud API's routes, the guest API and the guest phone page (the control API
+is in `sandbox.control_routes`).
 
 Route handlers stay thin: validation, webhook building, limits and the thread store live in their own
-modules; this one wires them to HTTP and runs the background deliveries (kept referenced until done).
+modules; this one wires them to HTTP and runs the background deliveries in a `BackgroundTasks`, which keeps
+them referenced until done.
 """
 
 from __future__ import annotations
@@ -21,16 +23,19 @@ from typing import Any
 
 import httpx
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, empty, file, raw
+from sanic.response import HTTPResponse, file, raw
 from sanic.response import json as json_response
 
-from sandbox.catalog import TEMPLATE_STATUSES, Catalog, PhoneNumber
+from background import BackgroundTasks
+from sandbox.answers import json_body_or_none, problem
+from sandbox.catalog import Catalog, PhoneNumber
 from sandbox.clock import Clock
+from sandbox.control_routes import add_control_routes
 from sandbox.delivery import Deliverer, StatusBatcher
 from sandbox.errors import GraphError, invalid, unknown_object
 from sandbox.limits import PairLimiter, ThroughputLimiter
-from sandbox.settings import SandboxSettings, SettingsError
-from sandbox.threads import Delivery, Entry, Media, Threads
+from sandbox.settings import SandboxSettings
+from sandbox.threads import Entry, Media, Threads
 from sandbox.validation import Outbound, ReadReceipt, validate_request
 from sandbox.webhooks import (
     guest_message,
@@ -39,7 +44,6 @@ from sandbox.webhooks import (
     pricing,
     status_item,
     statuses_webhook,
-    template_status_webhook,
 )
 
 log = logging.getLogger("sandbox")
@@ -67,7 +71,7 @@ class Sandbox:
         self.client: httpx.AsyncClient | None = None
         self.deliverer: Deliverer | None = None
         self.statuses: StatusBatcher | None = None
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.background = BackgroundTasks(log, "background delivery")
 
     def configure(self, settings: SandboxSettings) -> None:
         """Adopt new settings; the limiters start afresh when their limits change."""
@@ -80,27 +84,24 @@ class Sandbox:
             self.pairs = PairLimiter(settings.pair_burst, settings.pair_interval)
         self.settings = settings
 
-    def reset(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        if self.statuses is not None:
-            self.statuses.clear()
-        self.threads.clear()
-        self.throughput = ThroughputLimiter(self.settings.throughput_limit)
-        self.pairs = PairLimiter(self.settings.pair_burst, self.settings.pair_interval)
-        self.clock.offset = 0.0
-        self.catalog = Catalog.load(self.settings.catalog_path)
+    async def reset(self) -> None:
+        """Start afresh: everything is cleared and the work under way cancelled before the first await, so no
+        request sees a half-reset sandbox; then wait until that work has unwound. The work is cancelled even
+        when the catalog fails to load again."""
+        try:
+            if self.statuses is not None:
+                self.statuses.clear()
+            self.threads.clear()
+            self.throughput = ThroughputLimiter(self.settings.throughput_limit)
+            self.pairs = PairLimiter(self.settings.pair_burst, self.settings.pair_interval)
+            self.clock.offset = 0.0
+            self.catalog = Catalog.load(self.settings.catalog_path)
+        finally:
+            await self.background.cancel()
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        """Run background work, keeping a reference so it is neither collected nor forgotten."""
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background delivery failed", exc_info=task.exception())
+        """Run background work (deliveries, status chains) in the keeper that reset and shutdown cancel."""
+        self.background.spawn(coroutine)
 
     def add_media(self, data: bytes, mime_type: str) -> Media:
         media = Media(id=str(secrets.randbelow(10**15) + 10**15), data=data, mime_type=mime_type)
@@ -134,8 +135,7 @@ def create_app(settings: SandboxSettings, clock: Clock | None = None, name: str 
 
     @app.listener("before_server_stop")
     async def close_client(app: Sanic, _: Any) -> None:
-        for task in list(sandbox.tasks):
-            task.cancel()
+        await sandbox.background.cancel()
         if sandbox.client is not None:
             await sandbox.client.aclose()
 
@@ -145,7 +145,7 @@ def create_app(settings: SandboxSettings, clock: Clock | None = None, name: str 
 
     _graph_routes(app, sandbox)
     _guest_routes(app, sandbox)
-    _control_routes(app, sandbox)
+    add_control_routes(app, sandbox)
     app.static("/static", str(PAGE_DIR))
 
     @app.get("/")
@@ -401,25 +401,25 @@ def _guest_routes(app: Sanic, sandbox: Sandbox) -> None:
     @app.post("/sandbox/guests/<wa_id>/messages")
     async def guest_writes(request: Request, wa_id: str) -> HTTPResponse:
         if not DIGITS.match(wa_id):
-            return _problem(f"wa_id {wa_id!r} must be the guest's number in digits, country code first (6-15 digits)")
-        body = _json_body_or_none(request)
+            return problem(f"wa_id {wa_id!r} must be the guest's number in digits, country code first (6-15 digits)")
+        body = json_body_or_none(request)
         if not isinstance(body, dict):
-            return _problem('send a JSON object: {"to": "<phone_number_id>", "text": "..."} or {"message": {...}}')
+            return problem('send a JSON object: {"to": "<phone_number_id>", "text": "..."} or {"message": {...}}')
         number = sandbox.catalog.number(str(body.get("to", "1000000001"))) or sandbox.catalog.number_by_display(
             str(body.get("to", "")).lstrip("+")
         )
         if number is None:
             known = ", ".join(sandbox.catalog.numbers)
-            return _problem(f"unknown business number {body.get('to')!r}; the sandbox serves {known}")
+            return problem(f"unknown business number {body.get('to')!r}; the sandbox serves {known}")
         partial = _guest_partial(sandbox, body)
         if isinstance(partial, str):
-            return _problem(partial)
+            return problem(partial)
         wamid = new_wamid()
         now = sandbox.clock.now()
         try:
             message = guest_message(partial, wa_id, wamid, now, body.get("reply_to"))
         except ValueError as error:
-            return _problem(str(error))
+            return problem(str(error))
         name = str(body.get("name") or sandbox.catalog.guest_name(wa_id))
         entry = Entry(
             wamid=wamid,
@@ -461,17 +461,6 @@ def _guest_routes(app: Sanic, sandbox: Sandbox) -> None:
                     await response.send(f"event: message\ndata: {json.dumps(event, ensure_ascii=False)}\n\n")
         finally:
             sandbox.threads.unlisten(queue)
-
-
-def _problem(detail: str, status: int = 422) -> HTTPResponse:
-    return json_response({"error": detail}, status=status)
-
-
-def _json_body_or_none(request: Request) -> Any:
-    try:
-        return json.loads(request.body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
 
 
 def _guest_partial(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any] | str:
@@ -522,86 +511,3 @@ async def _deliver_inbound(sandbox: Sandbox, entry: Entry, payload: dict[str, An
     await sandbox.deliverer.deliver(
         payload, "message", entry.wamid, entry.delivery, lambda: sandbox.threads.changed(entry)
     )
-
-
-def _control_routes(app: Sanic, sandbox: Sandbox) -> None:
-    @app.get("/sandbox/config")
-    async def config(request: Request) -> HTTPResponse:
-        return json_response(
-            {
-                "business_numbers": [
-                    {"id": n.id, "display_phone_number": n.display_phone_number, "name": n.verified_name}
-                    for n in sandbox.catalog.numbers.values()
-                ],
-                "guests": [{"wa_id": g.wa_id, "name": g.name} for g in sandbox.catalog.guests],
-                "settings": sandbox.settings.public(),
-            }
-        )
-
-    @app.get("/sandbox/health")
-    async def health(request: Request) -> HTTPResponse:
-        return json_response({"ok": True, "pending_deliveries": len(sandbox.tasks), "now": sandbox.clock.now()})
-
-    @app.get("/sandbox/settings")
-    async def get_settings(request: Request) -> HTTPResponse:
-        return json_response(sandbox.settings.public())
-
-    @app.patch("/sandbox/settings")
-    async def patch_settings(request: Request) -> HTTPResponse:
-        changes = _json_body_or_none(request)
-        if not isinstance(changes, dict):
-            return _problem("send a JSON object of settings to change")
-        try:
-            sandbox.configure(sandbox.settings.updated(changes))
-        except SettingsError as error:
-            return _problem(str(error))
-        return json_response(sandbox.settings.public())
-
-    @app.get("/sandbox/clock")
-    async def get_clock(request: Request) -> HTTPResponse:
-        return json_response({"now": sandbox.clock.now(), "offset": sandbox.clock.offset})
-
-    @app.post("/sandbox/clock")
-    async def move_clock(request: Request) -> HTTPResponse:
-        body = _json_body_or_none(request)
-        if isinstance(body, dict) and isinstance(body.get("advance"), (int, float)):
-            sandbox.clock.advance(float(body["advance"]))
-        elif isinstance(body, dict) and isinstance(body.get("now"), (int, float)):
-            sandbox.clock.set(float(body["now"]))
-        else:
-            return _problem('send {"advance": seconds} or {"now": unix_time}')
-        return json_response({"now": sandbox.clock.now(), "offset": sandbox.clock.offset})
-
-    @app.post("/sandbox/reset")
-    async def reset(request: Request) -> HTTPResponse:
-        sandbox.reset()
-        return empty()
-
-    @app.post("/sandbox/verify")
-    async def verify(request: Request) -> HTTPResponse:
-        assert sandbox.deliverer is not None
-        body = _json_body_or_none(request) or {}
-        token = body.get("verify_token", sandbox.settings.verify_token) if isinstance(body, dict) else None
-        challenge = str(secrets.randbelow(10**10))
-        return json_response(await sandbox.deliverer.verify(str(token), challenge))
-
-    @app.get("/sandbox/webhooks")
-    async def webhook_log(request: Request) -> HTTPResponse:
-        attempts = list(sandbox.deliverer.log) if sandbox.deliverer else []
-        return json_response({"attempts": [a.__dict__ for a in attempts[-int(request.args.get("limit", "200")) :]]})
-
-    @app.post("/sandbox/templates/<name>/<language>/status")
-    async def template_status(request: Request, name: str, language: str) -> HTTPResponse:
-        assert sandbox.deliverer is not None
-        body = _json_body_or_none(request)
-        status = body.get("status") if isinstance(body, dict) else None
-        if status not in TEMPLATE_STATUSES:
-            return _problem(f"status must be one of {', '.join(TEMPLATE_STATUSES)}")
-        waba_id = next(iter(sandbox.catalog.waba_names))
-        try:
-            template = sandbox.catalog.set_status(waba_id, name, language, status)
-        except KeyError:
-            return _problem(f"no template {name} in {language}", status=404)
-        payload = template_status_webhook(template, status, sandbox.clock.now(), str(body.get("reason", "NONE")))
-        sandbox.spawn(sandbox.deliverer.deliver(payload, "template_status", template.id, Delivery()))
-        return json_response(template.management_view())

@@ -20,10 +20,9 @@ from sanic.response import HTTPResponse, json, text
 
 from cloudapi.outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
-from connectors.whatsapp.agents.console import add_console_routes
-from connectors.whatsapp.api import add_api_routes
 from connectors.whatsapp.gateway import Gateway
 from connectors.whatsapp.handoff.rules import InstructionError, parse_instruction, state_of
+from connectors.whatsapp.routes import add_gateway_routes
 from connectors.whatsapp.sending.sender import AGENT_TOOK_OVER, Recipient, Sender
 from connectors.whatsapp.settings import GatewaySettings, load_settings
 from connectors.whatsapp.store import LastInbound, PendingDispatch, StoreClosedError
@@ -232,6 +231,5 @@ class WhatsAppInput(InputChannel):
                 gateway.processor.submit()
             return text("EVENT_RECEIVED")
 
-        add_api_routes(webhook, gateway)
-        add_console_routes(webhook)
+        add_gateway_routes(webhook, gateway)
         return webhook

@@ -56,17 +56,18 @@ class Gateway:
         """Open the store (creating the schema) and the Graph client; the inbox is processed from here on."""
         _ensure_sqlite_folder(self.settings.database_url)
         await self.store.create_schema()
-        self.graph = GraphClient(self.settings)
+        self.graph = GraphClient(self.settings.graph)
         self.sender = Sender(self.store, self.graph, self.clock)
-        self.reservations = repository_from_settings(self.settings.reservations)
-        self.automation = AutomationRuntime(self.store, self.settings, self.clock, self.owner)
+        self.reservations = repository_from_settings(self.settings.hotel)
+        hotels = load_hotels(self.settings.hotel.facts_dir)
+        self.automation = AutomationRuntime(self.store, self.settings, self.graph, hotels, self.clock, self.owner)
         self.desk = AgentDesk(
             self.handoffs,
             self.queries,
             HeldReplies(self.store),
             self.sender,
             self.automation.catalog,
-            load_hotels(),
+            hotels,
             self.reservations,
             self.clock,
             self.owner,
@@ -86,7 +87,7 @@ class Gateway:
             "WhatsApp gateway %s ready: store %s, Graph API %s",
             self.owner,
             _redacted(self.settings.database_url),
-            self.settings.messages_url,
+            self.settings.graph.versioned_url,
         )
 
     async def stop(self) -> None:

@@ -3,30 +3,21 @@ message slips through to it (Rasa predicts nothing for a paused tracker).
 
 The channel's blueprint runs inside Rasa's Sanic app, where Rasa keeps its agent in `app.ctx.agent`; the
 events are appended under Rasa's conversation lock, as Rasa itself does. Where no Rasa agent runs (the
-gateway on a plain Sanic app in tests, benchmarks), `NoTracker` says so explicitly: the handoff flag in the
-gateway store still keeps the bot away from held threads.
+gateway on a plain Sanic app in tests, benchmarks), the handoff's `NoTracker` says so explicitly: the handoff
+flag in the gateway store still keeps the bot away from held threads. This is Rasa glue: the handoff package
+knows only its `TrackerControl` protocol.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from rasa.shared.core.events import ConversationPaused, ConversationResumed
 
+from connectors.whatsapp.handoff.tracker import NoTracker, TrackerControl
+
 log = logging.getLogger(__name__)
-
-
-class TrackerControl(Protocol):
-    async def set_paused(self, sender_id: str, paused: bool) -> None:
-        """Append `ConversationPaused` or `ConversationResumed` unless the tracker is already so."""
-
-
-class NoTracker:
-    """No Rasa agent in this process: there is no tracker to pause."""
-
-    async def set_paused(self, sender_id: str, paused: bool) -> None:
-        log.debug("no Rasa agent in this process; tracker of %s left as it is", sender_id)
 
 
 class RasaTrackers:

@@ -63,7 +63,7 @@ def metadata(
     phone_number_id: str = "1000000001",
     timestamp: int = RECENT,
 ) -> dict[str, Any]:
-    """The metadata the WhatsApp channel stores with a user message (cloudapi.inbound.rasa_metadata)."""
+    """The metadata the WhatsApp channel stores with a user message (connectors.whatsapp.bot_input.rasa_metadata)."""
     return {
         "waba_id": "2000000001",
         "phone_number_id": phone_number_id,

@@ -3,15 +3,21 @@ every page followed, kept for a while, and a clear error when it cannot be read.
 
 from __future__ import annotations
 
-import httpx
+from typing import Any
+
 import pytest
 
 from actions.catalog import CACHE_SECONDS, CatalogUnavailableError, GraphTemplateCatalog
+from cloudapi.graph import GraphClient, GraphConfig
 from tests.support import ACCESS_TOKEN, WABA, SandboxProcess
 
 
+def graph(url: str, token: str) -> GraphClient:
+    return GraphClient(GraphConfig(api_url=url, access_token=token))
+
+
 async def test_every_template_of_the_account_is_listed_across_pages(sandbox_process: SandboxProcess) -> None:
-    catalog = GraphTemplateCatalog(sandbox_process.url, "v23.0", ACCESS_TOKEN)
+    catalog = GraphTemplateCatalog(graph(sandbox_process.url, ACCESS_TOKEN))
     try:
         templates = await catalog.templates(WABA)
     finally:
@@ -24,22 +30,20 @@ async def test_every_template_of_the_account_is_listed_across_pages(sandbox_proc
     assert payment.parameter_count == 3
 
 
-class CountingTransport(httpx.AsyncHTTPTransport):
-    """The real transport, counting the requests that reach the network."""
+class CountingGraph(GraphClient):
+    """The real client, counting the template lists it asks the Graph API for."""
 
     requests = 0
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def list_templates(self, waba_id: str) -> list[dict[str, Any]]:
         self.requests += 1
-        return await super().handle_async_request(request)
+        return await super().list_templates(waba_id)
 
 
 async def test_the_list_is_kept_for_a_while(sandbox_process: SandboxProcess) -> None:
     now = [0.0]
-    transport = CountingTransport()
-    catalog = GraphTemplateCatalog(
-        sandbox_process.url, "v23.0", ACCESS_TOKEN, clock=lambda: now[0], transport=transport
-    )
+    transport = CountingGraph(GraphConfig(api_url=sandbox_process.url, access_token=ACCESS_TOKEN))
+    catalog = GraphTemplateCatalog(transport, clock=lambda: now[0])
     try:
         first = await catalog.templates(WABA)
         now[0] = CACHE_SECONDS - 1
@@ -59,7 +63,7 @@ async def test_the_list_is_kept_for_a_while(sandbox_process: SandboxProcess) -> 
 async def test_a_refusal_is_an_error_that_says_why(
     sandbox_process: SandboxProcess, token: str, waba: str, reason: str
 ) -> None:
-    catalog = GraphTemplateCatalog(sandbox_process.url, "v23.0", token)
+    catalog = GraphTemplateCatalog(graph(sandbox_process.url, token))
     try:
         with pytest.raises(CatalogUnavailableError, match=reason):
             await catalog.templates(waba)
@@ -68,7 +72,7 @@ async def test_a_refusal_is_an_error_that_says_why(
 
 
 async def test_without_the_graph_api_settings_the_catalog_says_what_is_missing() -> None:
-    catalog = GraphTemplateCatalog(None, "v23.0", None)
+    catalog = GraphTemplateCatalog(None)
     with pytest.raises(CatalogUnavailableError, match="WHATSAPP_API_URL and WHATSAPP_ACCESS_TOKEN"):
         await catalog.templates(WABA)
     await catalog.close()

@@ -17,7 +17,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
-from cloudapi.inbound import INTENT_TRIGGERS
+from connectors.whatsapp.bot_input import INTENT_TRIGGERS
 from hotel.language import language_scores
 
 ROOT = Path(__file__).resolve().parents[2]

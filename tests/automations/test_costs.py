@@ -1,5 +1,5 @@
 """The monthly cost report over real HTTP, on a generated month of traffic, against totals computed by hand
-from the sample rate card (connectors/whatsapp/data/rate_card.csv) and the dated pricing rules."""
+from the sample rate card (connectors/whatsapp/costs/data/rate_card.csv) and the dated pricing rules."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from rasa.core.channels.channel import UserMessage
 from connectors.whatsapp.api.openapi import SPEC
 from connectors.whatsapp.sending.sender import AGENT_TOOK_OVER
 from connectors.whatsapp.tokens import parse_tokens
-from hotel.settings import ActionSettings
+from hotel.settings import HotelSettings
 from tests.channel.agents_api import PREFIX, AgentsApi
 from tests.gateway_support import (
     GatewayServer,
@@ -164,8 +164,8 @@ async def test_a_pms_that_is_down_leaves_the_thread_readable_without_a_reservati
     if db_kind == "postgresql":
         await empty_database(url)
     nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there: every look-up is refused
-    reservations = ActionSettings(reservations_backend="http", pms_api_url=nobody, pms_timeout_seconds=1)
-    settings = settings_for(sandbox.base_url, url, api_tokens=parse_tokens(TOKENS), reservations=reservations)
+    reservations = HotelSettings(reservations_backend="http", pms_api_url=nobody, pms_timeout_seconds=1)
+    settings = settings_for(sandbox.base_url, url, api_tokens=parse_tokens(TOKENS), hotel=reservations)
     server = GatewayServer(settings, bot, clock)
     await server.start()
     await sandbox.configure(webhook_url=server.webhook_url)

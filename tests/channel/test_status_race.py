@@ -34,7 +34,7 @@ async def test_the_send_recorded_while_its_status_is_being_recorded_waits_and_ge
     )
     try:
         async with store.transaction() as connection:
-            await store._insert_statuses(connection, [delivered], time.time())  # the status webhook, uncommitted
+            await store.record_statuses(connection, [delivered], time.time())  # the status webhook, uncommitted
             recording = asyncio.create_task(store.record_outbound(sent, time.time()))
             await asyncio.sleep(0.5)
             assert not recording.done(), "the send's record waits for the transaction holding its wamid"

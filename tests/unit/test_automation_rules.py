@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudapi.phones import NumberError, parse_guest_number
+from cloudapi.templates import CatalogTemplate, parameter_problems
 from connectors.whatsapp.automations.consent import confirmation, is_opt_out
 from connectors.whatsapp.automations.quiet_hours import in_quiet_hours, next_allowed
 from connectors.whatsapp.automations.requests import MessageRequest, read_batch, read_message
@@ -22,8 +23,6 @@ from connectors.whatsapp.settings.automation import (
     AutomationSettingsError,
     load_automation_settings,
 )
-from connectors.whatsapp.templates.catalog import parameter_problems
-from hotel.template_choice import CatalogTemplate
 
 MADRID = ZoneInfo("Europe/Madrid")
 SETTINGS = AutomationSettings()

@@ -20,7 +20,6 @@ from cloudapi.errors import (
     TransientError,
     WindowClosedError,
     error_from_response,
-    error_from_webhook,
     is_retryable,
     parse_error_info,
 )
@@ -94,14 +93,6 @@ def test_response_code_class_and_retry(code: int, cls: type[GraphApiError], retr
     error = error_from_response(status, graph_body(code))
     assert type(error) is cls
     assert error.code == code
-    assert is_retryable(error) is retryable
-
-
-@pytest.mark.parametrize(("code", "cls", "retryable", "status"), CODES)
-def test_webhook_code_class_and_retry(code: int, cls: type[GraphApiError], retryable: bool, status: int) -> None:
-    error = error_from_webhook({"code": code, "title": "T", "message": "T", "error_data": {"details": "D"}})
-    assert type(error) is cls
-    assert error.http_status is None
     assert is_retryable(error) is retryable
 
 
@@ -199,21 +190,6 @@ def test_other_exceptions_are_not_retryable(exc: BaseException) -> None:
     assert not is_retryable(exc)
 
 
-def test_webhook_error_accepts_parsed_info() -> None:
-    info = ErrorInfo(code=131026, title="Message undeliverable", message=None, details="Not on WhatsApp", href=None)
-    error = error_from_webhook(info)
-    assert isinstance(error, RecipientError)
-    assert (error.title, error.details) == ("Message undeliverable", "Not on WhatsApp")
-
-
-@pytest.mark.parametrize("raw", [None, "x", [], {}, {"code": None}, {"code": True}, {"error_data": 5}])
-def test_webhook_garbage_is_a_permanent_error(raw: object) -> None:
-    error = error_from_webhook(raw)
-    assert type(error) is PermanentError
-    assert error.code is None
-    assert error.title == "Unknown error"
-
-
 def test_parse_error_info_reads_meta_shape() -> None:
     raw: dict[str, Any] = {
         "code": 131049,
@@ -248,11 +224,6 @@ def test_error_from_response_never_raises(status: int, body: object) -> None:
 )
 def test_error_from_response_never_raises_on_mangled_errors(status: int, inner: dict) -> None:
     assert isinstance(error_from_response(status, {"error": inner}), GraphApiError)
-
-
-@given(raw=JSON)
-def test_error_from_webhook_never_raises(raw: object) -> None:
-    assert isinstance(error_from_webhook(raw), GraphApiError)
 
 
 @given(status=st.integers(min_value=400, max_value=499).filter(lambda s: s != 429), code=st.integers())

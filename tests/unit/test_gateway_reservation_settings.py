@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import connectors.whatsapp.channel  # noqa: F401  settings.py imported first meets a circular import via api/
 from connectors.whatsapp.settings import SettingsError, load_settings
 
 META = {"WHATSAPP_APP_SECRET": "s", "WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_ACCESS_TOKEN": "a"}
@@ -12,9 +11,9 @@ META = {"WHATSAPP_APP_SECRET": "s", "WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_ACCE
 
 def test_the_gateway_reads_the_same_reservation_variables_as_the_action_server() -> None:
     settings = load_settings(None, {**META, "RESERVATIONS_BACKEND": "http", "PMS_API_URL": "https://pms.example/api/"})
-    assert settings.reservations.reservations_backend == "http"
-    assert settings.reservations.pms_api_url == "https://pms.example/api"
-    assert load_settings(None, META).reservations.reservations_backend == "sqlite"
+    assert settings.hotel.reservations_backend == "http"
+    assert settings.hotel.pms_api_url == "https://pms.example/api"
+    assert load_settings(None, META).hotel.reservations_backend == "sqlite"
 
 
 def test_an_unusable_reservation_setting_stops_the_gateway_with_its_name() -> None:

@@ -23,7 +23,7 @@ from hotel.reservations import (
     find_booking_code,
     repository_from_settings,
 )
-from hotel.settings import DEFAULT_SEED_FILE, ActionSettings, SettingsError
+from hotel.settings import DEFAULT_SEED_FILE, HotelSettings, SettingsError
 
 MIRADOR, ALAMEDA = "1000000001", "1000000002"
 LUCIA, OLIVER, SOPHIE = "34612345678", "447700900123", "33612345678"
@@ -214,9 +214,9 @@ async def test_http_a_slow_pms_times_out_at_the_configured_timeout() -> None:
 
 
 def test_settings_choose_the_adapter() -> None:
-    assert isinstance(repository_from_settings(ActionSettings.from_env({})), SqliteReservations)
+    assert isinstance(repository_from_settings(HotelSettings.from_env({})), SqliteReservations)
     http = repository_from_settings(
-        ActionSettings.from_env({"RESERVATIONS_BACKEND": "http", "PMS_API_URL": PMS + "/", "PMS_TIMEOUT_SECONDS": "2"})
+        HotelSettings.from_env({"RESERVATIONS_BACKEND": "http", "PMS_API_URL": PMS + "/", "PMS_TIMEOUT_SECONDS": "2"})
     )
     assert isinstance(http, HttpReservations)
 
@@ -232,7 +232,7 @@ def test_settings_choose_the_adapter() -> None:
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
-        ActionSettings.from_env(env)
+        HotelSettings.from_env(env)
 
 
 async def test_search_finds_names_without_accents_or_case_and_codes_in_part(sqlite: SqliteReservations) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hotel.template_choice import PURPOSES, CatalogTemplate, ChoiceError, FreeText, TemplateChoice, choose_message
+from cloudapi.templates import CatalogTemplate
+from hotel.template_choice import PURPOSES, ChoiceError, FreeText, TemplateChoice, choose_message
 
 CATALOG_FILE = Path(__file__).resolve().parents[2] / "sandbox" / "data" / "catalog.json"
 CATALOG = [

@@ -15,7 +15,6 @@ from cloudapi.window import (
     first_replies,
     in_entry_point,
     is_template,
-    may_send,
     window_state,
 )
 
@@ -72,19 +71,6 @@ def test_is_template() -> None:
     assert is_template(addressed(template_message("booking_reminder", "es_ES"), "34612345678"))
     assert not is_template(text_messages("Hola")[0])
     assert not is_template({})
-
-
-def test_templates_always_pass_other_messages_only_inside() -> None:
-    template = template_message("booking_reminder", "es_ES")
-    text = text_messages("Hola")[0]
-    inside, outside = window_state(LAST, LAST + 10), window_state(LAST, LAST + DAY + 10)
-    never = window_state(None, LAST)
-    assert may_send(template, inside)
-    assert may_send(template, outside)
-    assert may_send(template, never)
-    assert may_send(text, inside)
-    assert not may_send(text, outside)
-    assert not may_send(text, never)
 
 
 HOUR = 60 * 60

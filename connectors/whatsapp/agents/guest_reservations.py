@@ -1,9 +1,10 @@
 """The guest's reservation as the agents' API shows it beside a thread, and the look-ups the API makes.
 
-The reservations themselves come from the action server's repository (`actions/reservations.py`), built
-from the same settings, so an agent sees what the assistant tells the guest. This module only chooses the
-stay to show, turns a `Reservation` into the API's JSON (the one place that shape is made), and keeps a
-reservation source that cannot answer from breaking a thread view or a search: it logs and answers none.
+The reservations themselves come from the hotel domain's repository (`hotel.reservations`), built from
+the same settings as the action server's, so an agent sees what the assistant tells the guest. This module
+only chooses the stay to show, turns a `Reservation` into the API's JSON (the one place that shape is
+made), and keeps a reservation source that cannot answer from breaking a thread view or a search: it logs
+and answers none.
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cloudapi.templates import CatalogTemplate
 from hotel.answers import format_money
 from hotel.facts import Hotel
 from hotel.reservations import Reservation
-from hotel.template_choice import PURPOSES, CatalogTemplate
+from hotel.template_choice import PURPOSES
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

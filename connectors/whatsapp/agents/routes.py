@@ -24,45 +24,48 @@ THREAD = "/api/v1/conversations/<business_id>/<wa_id>"
 STATES = ("bot", "queue", "agent", "held")
 
 
-def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
-    @blueprint.route("/api/v1/conversations", methods=["GET"])
-    @requires(gateway, "agent")
-    async def list_conversations(request: Request) -> HTTPResponse:
+class AgentRoutes:
+    """The agents' API handlers, one method per route, bound to the gateway they serve so tests and tools
+    can reach each one; `add_routes` puts the agent-token check in front of them."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def list_conversations(self, request: Request) -> HTTPResponse:
+        """GET /api/v1/conversations: a page of the token's hotels' threads; next_cursor is null on the last."""
         try:
             query = _list_query(request)
         except ValueError as error:
             return problem(422, "invalid_query", str(error))
-        page = await gateway.queries.page(query, gateway.clock())
-        now = gateway.clock()
+        page = await self.gateway.queries.page(query, self.gateway.clock())
+        now = self.gateway.clock()
         next_cursor = str(query.offset + len(page)) if len(page) == query.limit else None
         return json({"conversations": [c.to_json(now) for c in page], "next_cursor": next_cursor})
 
-    @blueprint.route("/api/v1/search", methods=["GET"])
-    @requires(gateway, "agent")
-    async def search(request: Request) -> HTTPResponse:
+    async def search(self, request: Request) -> HTTPResponse:
+        """GET /api/v1/search: matching messages, and threads found by text, number or reservation name."""
         text = (request.args.get("q") or "").strip()
         if len(text) < 2:
             return problem(422, "invalid_query", "q must have at least 2 characters: words, a phone number or a name")
         hotels = token_of(request).hotels
-        named = await _desk(gateway).reserved_threads(hotels, text)
-        found_messages, threads = await gateway.queries.search(text, hotels, named)
-        now = gateway.clock()
+        named = await _desk(self.gateway).reserved_threads(hotels, text)
+        found_messages, threads = await self.gateway.queries.search(text, hotels, named)
+        now = self.gateway.clock()
         return json({"messages": found_messages, "conversations": [c.to_json(now) for c in threads]})
 
-    @blueprint.route(THREAD, methods=["GET"])
-    @requires(gateway, "agent")
-    async def read_thread(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
-        summary = await _visible(gateway, request, business_id, wa_id)
+    async def read_thread(self, request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        """GET a thread with what an agent needs to answer: handoff history, held replies, reservation."""
+        summary = await _visible(self.gateway, request, business_id, wa_id)
         if summary is None:
             return _not_found()
-        desk = _desk(gateway)
+        desk = _desk(self.gateway)
         context = await _context(desk, summary)
-        now = gateway.clock()
-        events = await gateway.handoffs.store.events_of(business_id, wa_id)
+        now = self.gateway.clock()
+        events = await self.gateway.handoffs.store.events_of(business_id, wa_id)
         return json(
             {
                 "conversation": summary.to_json(now),
-                "messages": await gateway.queries.thread(business_id, wa_id),
+                "messages": await self.gateway.queries.thread(business_id, wa_id),
                 "handoff_events": [e.to_json() for e in events],
                 "held_replies": [r.to_json() for r in await desk.held.waiting(business_id, wa_id)],
                 "reservation": reservation_json(context.reservation, context.language) if context.reservation else None,
@@ -71,35 +74,31 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
             }
         )
 
-    @blueprint.route(f"{THREAD}/templates", methods=["GET"])
-    @requires(gateway, "agent")
-    async def templates(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
-        summary = await _visible(gateway, request, business_id, wa_id)
+    async def templates(self, request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        """GET the templates an agent may send to this guest, in the guest's language."""
+        summary = await _visible(self.gateway, request, business_id, wa_id)
         if summary is None:
             return _not_found()
-        desk = _desk(gateway)
+        desk = _desk(self.gateway)
         context = await _context(desk, summary)
         offers = await desk.template_offers(business_id, context)
         return json({"language": context.language, "templates": [o.to_json() for o in offers]})
 
-    @blueprint.route(f"{THREAD}/takeover", methods=["POST"])
-    @requires(gateway, "agent")
-    async def take_over(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
-        if await _visible(gateway, request, business_id, wa_id) is None:
+    async def take_over(self, request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        """POST takeover: the bot stays quiet in this thread until released."""
+        if await _visible(self.gateway, request, business_id, wa_id) is None:
             return _not_found()
-        return await _acting(lambda: _desk(gateway).take_over(business_id, wa_id, token_of(request).name))
+        return await _acting(lambda: _desk(self.gateway).take_over(business_id, wa_id, token_of(request).name))
 
-    @blueprint.route(f"{THREAD}/release", methods=["POST"])
-    @requires(gateway, "agent")
-    async def release(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
-        if await _visible(gateway, request, business_id, wa_id) is None:
+    async def release(self, request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        """POST release: give the thread back to the bot."""
+        if await _visible(self.gateway, request, business_id, wa_id) is None:
             return _not_found()
-        return await _acting(lambda: _desk(gateway).release(business_id, wa_id, token_of(request).name))
+        return await _acting(lambda: _desk(self.gateway).release(business_id, wa_id, token_of(request).name))
 
-    @blueprint.route(f"{THREAD}/reply", methods=["POST"])
-    @requires(gateway, "agent")
-    async def reply(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
-        summary = await _visible(gateway, request, business_id, wa_id)
+    async def reply(self, request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        """POST reply: a free-form message from the agent, inside the customer service window."""
+        summary = await _visible(self.gateway, request, business_id, wa_id)
         if summary is None:
             return _not_found()
         body = request.json if isinstance(request.json, dict) else None
@@ -109,7 +108,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
             return problem(
                 422, "invalid_body", 'send {"text": "...", "reopen": false}: text non-empty, reopen a boolean'
             )
-        desk = _desk(gateway)
+        desk = _desk(self.gateway)
         context = await _context(desk, summary)
         try:
             sent = await desk.reply(business_id, wa_id, token_of(request).name, text.strip(), context, reopen)
@@ -117,10 +116,9 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
             return problem(error.status, error.code, error.message, **error.details)
         return _sent(sent)
 
-    @blueprint.route(f"{THREAD}/template", methods=["POST"])
-    @requires(gateway, "agent")
-    async def send_template(request: Request, business_id: str, wa_id: str) -> HTTPResponse:
-        summary = await _visible(gateway, request, business_id, wa_id)
+    async def send_template(self, request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        """POST template: an approved template, the one way to write once the window has closed."""
+        summary = await _visible(self.gateway, request, business_id, wa_id)
         if summary is None:
             return _not_found()
         body = request.json if isinstance(request.json, dict) else {}
@@ -130,7 +128,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
             return problem(
                 422, "invalid_body", 'send {"name": "...", "language": "es", "parameters": ["...", ...]} (strings)'
             )
-        desk = _desk(gateway)
+        desk = _desk(self.gateway)
         context = await _context(desk, summary)
         try:
             sent = await desk.send_template(
@@ -139,6 +137,21 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
         except DeskError as error:
             return problem(error.status, error.code, error.message, **error.details)
         return _sent(sent)
+
+
+def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
+    """Register each `AgentRoutes` handler behind the agent-token check; Sanic names each route after its
+    handler (`requires` keeps the name), so the names stay those `url_for` and the blueprint know."""
+    routes = AgentRoutes(gateway)
+    agent = requires(gateway, "agent")
+    blueprint.add_route(agent(routes.list_conversations), "/api/v1/conversations", methods=["GET"])
+    blueprint.add_route(agent(routes.search), "/api/v1/search", methods=["GET"])
+    blueprint.add_route(agent(routes.read_thread), THREAD, methods=["GET"])
+    blueprint.add_route(agent(routes.templates), f"{THREAD}/templates", methods=["GET"])
+    blueprint.add_route(agent(routes.take_over), f"{THREAD}/takeover", methods=["POST"])
+    blueprint.add_route(agent(routes.release), f"{THREAD}/release", methods=["POST"])
+    blueprint.add_route(agent(routes.reply), f"{THREAD}/reply", methods=["POST"])
+    blueprint.add_route(agent(routes.send_template), f"{THREAD}/template", methods=["POST"])
 
 
 def _desk(gateway: Gateway) -> AgentDesk:

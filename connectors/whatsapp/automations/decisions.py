@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cloudapi.inbound import TemplateStatusUpdate
+from cloudapi.templates import CatalogTemplate, parameter_problems
 from cloudapi.window import EntryPoints, window_state
 from connectors.whatsapp.automations.consent import confirmation, is_opt_out
 from connectors.whatsapp.automations.outbox import LANE_MARKETING, LANE_REPLY, LANE_TRANSACTIONAL, NewMessage, Outbox
@@ -31,10 +32,10 @@ from connectors.whatsapp.costs.pricing import Charge, RateCard, month_bounds, pr
 from connectors.whatsapp.sending.sender import Recipient, Sender
 from connectors.whatsapp.settings.automation import AutomationSettings
 from connectors.whatsapp.store import GatewayStore, InboundRecord, LastInbound, conversations, messages
-from connectors.whatsapp.templates.catalog import HOLDING_STATUSES, TemplateCatalog, TemplateEvent, parameter_problems
+from connectors.whatsapp.templates.catalog import HOLDING_STATUSES, TemplateCatalog, TemplateEvent
 from hotel.facts import Hotel
 from hotel.language import detect_language, language_of_number
-from hotel.template_choice import CatalogTemplate, ChoiceError, FreeText, TemplateChoice, choose_message
+from hotel.template_choice import ChoiceError, FreeText, TemplateChoice, choose_message
 
 log = logging.getLogger(__name__)
 DECISIONS_PER_TURN = 25

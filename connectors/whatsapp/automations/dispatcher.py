@@ -269,7 +269,8 @@ class Dispatcher:
     async def _send(self, message: QueuedMessage) -> Outcome:
         request = addressed(message.body, message.wa_id, callback_data=message.callback_data)
         try:
-            wamid = await self._graph.send(message.business_id, request)
+            # The queue retries by itself, later and with the number slowed down: one attempt per send here.
+            wamid = await self._graph.send(message.business_id, request, attempts=1)
         except Exception as error:
             self._guests.pop(message.id, None)
             return await self._failure(message, request, error)

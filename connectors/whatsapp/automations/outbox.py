@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.whatsapp.costs.pricing import Charge
-from connectors.whatsapp.store import STATUS_RANK, GatewayStore, OutboundRecord, metadata, statuses
+from connectors.whatsapp.store import Delivery, GatewayStore, OutboundRecord, delivery_of, metadata, statuses
 
 State = Literal["queued", "sending", "sent", "failed", "held", "cancelled", "refused"]
 LANE_REPLY, LANE_TRANSACTIONAL, LANE_MARKETING = 0, 1, 2
@@ -517,39 +517,6 @@ class Outbox:
         async with self._store.engine.connect() as connection:
             amounts = (await connection.execute(query)).scalars().all()
         return sum((Decimal(a) for a in amounts), Decimal(0))
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The highest status WhatsApp reported for one message, its error if it failed, and its pricing."""
-
-    status: str
-    error_code: int | None
-    error_title: str | None
-    error_details: str | None
-    pricing: dict[str, Any] | None
-
-
-async def delivery_of(connection: AsyncConnection, wamids: Sequence[str]) -> dict[str, Delivery]:
-    """Read from the status webhooks themselves (the source of truth), so a status that raced ahead of its
-    send's record still counts."""
-    found: dict[str, Delivery] = {}
-    for start in range(0, len(wamids), 500):
-        rows = await connection.execute(
-            sa.select(statuses).where(statuses.c.wamid.in_(list(wamids[start : start + 500])))
-        )
-        for row in rows:
-            pricing = json.loads(row.pricing) if row.pricing else None
-            known = found.get(row.wamid)
-            if known is None or STATUS_RANK.get(row.status, 0) > STATUS_RANK.get(known.status, 0):
-                found[row.wamid] = Delivery(
-                    row.status, row.error_code, row.error_title, row.error_details, pricing or (known and known.pricing)
-                )
-            elif pricing and known.pricing is None:
-                found[row.wamid] = Delivery(
-                    known.status, known.error_code, known.error_title, known.error_details, pricing
-                )
-    return found
 
 
 def _delivery_columns(delivery: Delivery | None) -> dict[str, Any]:

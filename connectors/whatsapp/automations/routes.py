@@ -122,22 +122,22 @@ def _refused(refusal: Refusal) -> tuple[int, dict[str, Any]]:
     return refusal.status, {"error": {"code": refusal.code, "message": refusal.message}}
 
 
-def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
-    def runtime() -> AutomationRuntime:
-        if gateway.automation is None:
+class AutomationRoutes:
+    """The automations API's handlers, one method per route, bound to the gateway they serve so tests and
+    tools can reach each one; `add_routes` puts the token check in front of them."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def _runtime(self) -> AutomationRuntime:
+        """The started automations runtime; a request before the gateway started is a bug, not a 4xx."""
+        if self.gateway.automation is None:
             raise RuntimeError("the WhatsApp gateway has not started")
-        return gateway.automation
+        return self.gateway.automation
 
-    def forbidden(request: Request, business_id: str) -> HTTPResponse | None:
-        token = token_of(request)
-        if token.may_act_for(business_id):
-            return None
-        return problem(403, "forbidden", f"token {token.name!r} may not act for business {business_id}")
-
-    @blueprint.route("/api/v1/messages", methods=["POST"])
-    @requires(gateway, "automation")
-    async def send_message(request: Request) -> HTTPResponse:
-        parts = runtime()
+    async def send_message(self, request: Request) -> HTTPResponse:
+        """POST /api/v1/messages: an Idempotency-Key seen before answers what it answered the first time."""
+        parts = self._runtime()
         token = token_of(request)
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
@@ -150,35 +150,35 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
         raw = _json_body(request)
         read = read_message(raw, parts.hotels) if raw is not _NOT_JSON else [Problem("body", "must be JSON")]
         if isinstance(read, MessageRequest):
-            denied = forbidden(request, read.business_id)
+            denied = _forbidden(request, read.business_id)
             if denied is not None:
                 return denied
-        status, body, replay = await _decide_and_queue(parts, read, f"automation:{token.name}", idempotency, gateway)
+        status, body, replay = await _decide_and_queue(
+            parts, read, f"automation:{token.name}", idempotency, self.gateway
+        )
         headers = {"Idempotent-Replay": "true"} if replay else None
         return json(body, status=status, headers=headers)
 
-    @blueprint.route("/api/v1/messages/<message_id:int>", methods=["GET"])
-    @requires(gateway, "automation")
-    async def get_message(request: Request, message_id: int) -> HTTPResponse:
-        row = await runtime().outbox.message(message_id)
+    async def get_message(self, request: Request, message_id: int) -> HTTPResponse:
+        """GET /api/v1/messages/{id}: another business's message is refused, not hidden."""
+        row = await self._runtime().outbox.message(message_id)
         if row is None:
             return problem(404, "not_found", f"no automation message {message_id}")
-        denied = forbidden(request, row["business_id"])
+        denied = _forbidden(request, row["business_id"])
         if denied is not None:
             return denied
         return json(_message_json(row))
 
-    @blueprint.route("/api/v1/batches", methods=["POST"])
-    @requires(gateway, "automation")
-    async def send_batch(request: Request) -> HTTPResponse:
-        parts = runtime()
+    async def send_batch(self, request: Request) -> HTTPResponse:
+        """POST /api/v1/batches: 202 once every message is decided and queued; the dispatcher sends them."""
+        parts = self._runtime()
         raw = _json_body(request)
         read = read_batch(raw, parts.hotels) if raw is not _NOT_JSON else [Problem("body", "must be JSON")]
         if isinstance(read, list):
             status, body = _invalid(read)
             return json(body, status=status)
         business_id, requests = read
-        denied = forbidden(request, business_id)
+        denied = _forbidden(request, business_id)
         if denied is not None:
             return denied
         batch_id, decided = await parts.automations.queue_batch(
@@ -190,14 +190,13 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
             counts[item.state] = counts.get(item.state, 0) + 1
         return json({"id": batch_id, "business": business_id, "total": len(decided), "counts": counts}, status=202)
 
-    @blueprint.route("/api/v1/batches/<batch_id>", methods=["GET"])
-    @requires(gateway, "automation")
-    async def get_batch(request: Request, batch_id: str) -> HTTPResponse:
-        found = await runtime().outbox.batch(batch_id)
+    async def get_batch(self, request: Request, batch_id: str) -> HTTPResponse:
+        """GET /api/v1/batches/{id}: done once no message is still queued or sending."""
+        found = await self._runtime().outbox.batch(batch_id)
         if found is None:
             return problem(404, "not_found", f"no batch {batch_id}")
         head, rows = found
-        denied = forbidden(request, head["business_id"])
+        denied = _forbidden(request, head["business_id"])
         if denied is not None:
             return denied
         counts: dict[str, int] = {}
@@ -221,10 +220,9 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
             }
         )
 
-    @blueprint.route("/api/v1/templates", methods=["GET"])
-    @requires(gateway, "automation")
-    async def list_templates(request: Request) -> HTTPResponse:
-        parts = runtime()
+    async def list_templates(self, request: Request) -> HTTPResponse:
+        """GET /api/v1/templates: read fresh, so a status changed at Meta shows at once."""
+        parts = self._runtime()
         business = request.args.get("business")
         hotels = [h for h in parts.hotels.values() if business in (None, h.phone_number_id)]
         if not hotels:
@@ -246,20 +244,18 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
                 )
         return json({"templates": result})
 
-    @blueprint.route("/api/v1/templates/sync", methods=["POST"])
-    @requires(gateway, "automation")
-    async def sync_templates(request: Request) -> HTTPResponse:
-        results = await runtime().sync_templates()
+    async def sync_templates(self, request: Request) -> HTTPResponse:
+        """POST /api/v1/templates/sync: 502 when any business account could not be synced."""
+        results = await self._runtime().sync_templates()
         failed = {waba: result for waba, result in results.items() if isinstance(result, str)}
         status = 502 if failed else 200
         return json(
             {"synced": {w: r for w, r in results.items() if isinstance(r, int)}, "failed": failed}, status=status
         )
 
-    @blueprint.route("/api/v1/reports/costs", methods=["GET"])
-    @requires(gateway, "automation", "agent")
-    async def costs(request: Request) -> HTTPResponse:
-        parts = runtime()
+    async def costs(self, request: Request) -> HTTPResponse:
+        """GET /api/v1/reports/costs: agents may read it too, for the hotels their token may act for."""
+        parts = self._runtime()
         business = request.args.get("business")
         month = request.args.get("month")
         problems = []
@@ -272,14 +268,14 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
             return json(body, status=status)
         assert business is not None
         assert month is not None
-        denied = forbidden(request, business)
+        denied = _forbidden(request, business)
         if denied is not None:
             return denied
         start = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()
         since, until = month_bounds(start)
         hotel = parts.hotels[business]
         templates = await parts.catalog.templates_of(hotel.business_account_id)
-        sent = await month_messages(gateway.store, business, since, until, templates)
+        sent = await month_messages(self.gateway.store, business, since, until, templates)
         report = cost_report(parts.card, business, month, sent)
         wants_csv = request.args.get("format") == "csv" or "text/csv" in request.headers.get("accept", "")
         if wants_csv:
@@ -289,6 +285,29 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
                 headers={"Content-Disposition": f'attachment; filename="costs-{business}-{month}.csv"'},
             )
         return json(report.as_json())
+
+
+def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
+    """Register each `AutomationRoutes` handler behind its token check; Sanic names each route after its
+    handler (`requires` keeps the name), so the names stay those `url_for` and the blueprint know."""
+    routes = AutomationRoutes(gateway)
+    automation = requires(gateway, "automation")
+    blueprint.add_route(automation(routes.send_message), "/api/v1/messages", methods=["POST"])
+    blueprint.add_route(automation(routes.get_message), "/api/v1/messages/<message_id:int>", methods=["GET"])
+    blueprint.add_route(automation(routes.send_batch), "/api/v1/batches", methods=["POST"])
+    blueprint.add_route(automation(routes.get_batch), "/api/v1/batches/<batch_id>", methods=["GET"])
+    blueprint.add_route(automation(routes.list_templates), "/api/v1/templates", methods=["GET"])
+    blueprint.add_route(automation(routes.sync_templates), "/api/v1/templates/sync", methods=["POST"])
+    costs = requires(gateway, "automation", "agent")(routes.costs)
+    blueprint.add_route(costs, "/api/v1/reports/costs", methods=["GET"])
+
+
+def _forbidden(request: Request, business_id: str) -> HTTPResponse | None:
+    """A 403 when the caller's token may not act for `business_id`, else None."""
+    token = token_of(request)
+    if token.may_act_for(business_id):
+        return None
+    return problem(403, "forbidden", f"token {token.name!r} may not act for business {business_id}")
 
 
 _NOT_JSON = object()

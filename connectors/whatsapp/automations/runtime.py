@@ -6,12 +6,10 @@ workers, the template catalog (synced at start), the rate limits, the rate card,
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Mapping
 
+from background import BackgroundTasks
 from cloudapi.graph import GraphClient
 from cloudapi.inbound import TemplateStatusUpdate
 from connectors.whatsapp.automations.decisions import Automations
@@ -23,27 +21,34 @@ from connectors.whatsapp.sending.sender import Sender
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import GatewayStore, InboundRecord
 from connectors.whatsapp.templates.catalog import TemplateCatalog
-from hotel.facts import load_hotels
+from hotel.facts import Hotel
 
 log = logging.getLogger(__name__)
 
 
 class AutomationRuntime:
-    def __init__(self, store: GatewayStore, settings: GatewaySettings, clock: Callable[[], float], owner: str) -> None:
+    def __init__(
+        self,
+        store: GatewayStore,
+        settings: GatewaySettings,
+        graph: GraphClient,
+        hotels: Mapping[str, Hotel],
+        clock: Callable[[], float],
+        owner: str,
+    ) -> None:
+        """`graph` and `hotels` are the gateway's own: one Graph client and one load of the facts per process."""
         automation = settings.automation
         self.settings = settings
-        self.hotels = load_hotels()
+        self.hotels = hotels
         self.card = load_rate_card(automation.rate_card_path, automation.pricing_rules_path, automation.markets_path)
         self.outbox = Outbox(store)
-        # The queue retries by itself (later, with the number slowed down): its client sends once.
-        self.graph = GraphClient(replace(settings, send_max_attempts=1))
-        self.catalog = TemplateCatalog(store, self.graph)
+        self.catalog = TemplateCatalog(store, graph)
         self.automations = Automations(store, self.outbox, self.catalog, self.card, self.hotels, automation, clock)
         self.pacer = pacer_for(store, automation.redis_url)
         self.dispatcher = Dispatcher(
             self.automations,
             self.outbox,
-            self.graph,
+            graph,
             self.pacer,
             self.hotels,
             automation,
@@ -52,7 +57,7 @@ class AutomationRuntime:
             settings.claim_lease_seconds,
         )
         self.sender: Sender | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundTasks(log, "template sync")
 
     def start(self, sender: Sender) -> None:
         """Start the workers and, in the background, the template sync (a sandbox or Meta that is down must
@@ -60,9 +65,7 @@ class AutomationRuntime:
         self.sender = sender
         self.dispatcher.start()
         if self.settings.automation.sync_templates:
-            task = asyncio.get_running_loop().create_task(self.sync_templates())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background.spawn(self.sync_templates())
 
     async def sync_templates(self, waba_ids: set[str] | None = None) -> dict[str, int | str]:
         """Sync the catalog of every hotel's WhatsApp Business Account; the count per WABA, or the error."""
@@ -83,9 +86,6 @@ class AutomationRuntime:
         return await self.automations.guest_messages(new, self.sender) if new else new
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         await self.dispatcher.stop()
-        await self.graph.close()
         await self.pacer.close()

@@ -9,12 +9,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from cloudapi.phones import region_of_wa_id
+from cloudapi.templates import CatalogTemplate
 from cloudapi.window import WINDOW
-from connectors.whatsapp.automations.outbox import delivery_of
 from connectors.whatsapp.costs.entry_points import entry_points_of
 from connectors.whatsapp.costs.reports import SentMessage
-from connectors.whatsapp.store import GatewayStore, messages
-from hotel.template_choice import CatalogTemplate
+from connectors.whatsapp.store import GatewayStore, delivery_of, messages
 
 DELIVERED = ("delivered", "read", "played")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
+from background import BackgroundTasks
 from connectors.whatsapp.handoff.rules import (
     BOT,
     QUEUE,
@@ -21,8 +21,8 @@ from connectors.whatsapp.handoff.rules import (
     is_idle,
 )
 from connectors.whatsapp.handoff.store import HandoffChange, HandoffStore
+from connectors.whatsapp.handoff.tracker import NoTracker, TrackerControl
 from connectors.whatsapp.sending.sender import Recipient
-from connectors.whatsapp.tracker_control import NoTracker, TrackerControl
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Handoffs:
         self._idle_seconds = idle_seconds
         self._check_seconds = check_seconds
         self._stopping = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundTasks(log, "handoff background work")
 
     async def state(self, business_id: str, wa_id: str) -> Handoff:
         return await self.store.get(business_id, wa_id)
@@ -65,7 +65,7 @@ class Handoffs:
         if change.after.held:
             sender_id = Recipient(business_id, wa_id).sender_id
             if pause_later:
-                self._spawn(self.tracker.set_paused(sender_id, True))
+                self._background.spawn(self.tracker.set_paused(sender_id, True))
             else:
                 await self.tracker.set_paused(sender_id, True)
         return change
@@ -113,7 +113,7 @@ class Handoffs:
     def start(self) -> None:
         """The idle release, when configured (`HANDOFF_IDLE_RELEASE_MINUTES` > 0)."""
         if self._idle_seconds > 0:
-            self._spawn(self._idle_loop())
+            self._background.spawn(self._idle_loop())
 
     async def _idle_loop(self) -> None:
         while not self._stopping.is_set():
@@ -126,15 +126,5 @@ class Handoffs:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.wait()
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("handoff background work failed", exc_info=task.exception())

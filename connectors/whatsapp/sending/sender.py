@@ -88,8 +88,7 @@ class Sender:
         try:
             wamid = await self._graph.send(recipient.business_id, message)
         except GraphApiError as error:
-            log.error("send to %s refused: %s", recipient.sender_id, error)
-            await self._record(
+            message_id = await self._record(
                 recipient,
                 message,
                 preview,
@@ -99,26 +98,31 @@ class Sender:
                 error_title=error.title,
                 error_details=error.details,
             )
+            log.error("send of message %d from %s refused: %s", message_id, recipient.business_id, error)
+            log.debug("message %d was to %s", message_id, recipient.sender_id)
             return SendOutcome("failed", error_code=error.code, error_title=error.title)
         except Exception as error:
             if not is_retryable(error):
                 raise
-            log.error("send to %s failed after retries: %s", recipient.sender_id, type(error).__name__)
             title = f"network error: {type(error).__name__}"
-            await self._record(recipient, message, preview, origin, "failed", error_title=title)
+            message_id = await self._record(recipient, message, preview, origin, "failed", error_title=title)
+            log.error("send of message %d from %s failed after retries: %s", message_id, recipient.business_id, title)
+            log.debug("message %d was to %s", message_id, recipient.sender_id)
             return SendOutcome("failed", error_title=title)
         await self._record(recipient, message, preview, origin, "accepted", wamid=wamid)
         return SendOutcome("accepted", wamid=wamid)
 
     async def withhold(self, recipient: Recipient, body: dict[str, Any], origin: str, reason: str) -> SendOutcome:
         """Record `body` as blocked, with why, and never send it."""
-        log.warning("blocked a %s message to %s: %s", body.get("type"), recipient.sender_id, reason)
-        await self._record(recipient, body, summary(body), origin, "blocked", blocked_reason=reason)
+        message_id = await self._record(recipient, body, summary(body), origin, "blocked", blocked_reason=reason)
+        log.warning("blocked %s message %d from %s: %s", body.get("type"), message_id, recipient.business_id, reason)
+        log.debug("message %d was to %s", message_id, recipient.sender_id)
         return SendOutcome("blocked", reason=reason)
 
     async def _record(
         self, recipient: Recipient, body: dict[str, Any], preview: str, origin: str, state: str, **outcome: Any
-    ) -> None:
+    ) -> int:
+        """The message log's id of the recorded send: the logs name it, never the guest's number."""
         record = OutboundRecord(
             business_id=recipient.business_id,
             wa_id=recipient.wa_id,
@@ -129,7 +133,7 @@ class Sender:
             origin=origin,
             **outcome,
         )
-        await self._store.record_outbound(record, self._clock())
+        return await self._store.record_outbound(record, self._clock())
 
 
 def summary(body: dict[str, Any]) -> str:

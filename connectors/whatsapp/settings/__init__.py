@@ -13,16 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from cloudapi.graph import GraphConfig
 from connectors.whatsapp.settings.automation import (
     AutomationSettings,
     AutomationSettingsError,
     load_automation_settings,
 )
 from connectors.whatsapp.tokens import ApiToken, TokenSpecError, parse_tokens
-from hotel.settings import ActionSettings
-from hotel.settings import SettingsError as ActionSettingsError
+from hotel.settings import HotelSettings
+from hotel.settings import SettingsError as HotelSettingsError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+__all__ = [
+    "AutomationSettings",
+    "GatewaySettings",
+    "SettingsError",
+    "load_settings",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
 
 ReplyContext = Literal["never", "auto", "always"]
@@ -52,14 +60,22 @@ class GatewaySettings:
     send_backoff_seconds: float = 0.5
     api_tokens: tuple[ApiToken, ...] = ()
     handoff_idle_release_minutes: float = 0.0
-    reservations: ActionSettings = field(default_factory=ActionSettings)
-    """Where the agents' API finds reservations: the action server's settings (`RESERVATIONS_BACKEND`,
-    `PMS_API_URL`, ...), read from the same variables so both see the same reservations."""
+    hotel: HotelSettings = field(default_factory=HotelSettings)
+    """Where the hotels' facts and reservations are (`HOTEL_FACTS_DIR`, `RESERVATIONS_BACKEND`, `PMS_API_URL`,
+    ...): read from the same variables as the action server's, so both see the same hotels and reservations."""
     automation: AutomationSettings = field(default_factory=AutomationSettings)
 
     @property
-    def messages_url(self) -> str:
-        return f"{self.api_url.rstrip('/')}/{self.api_version}"
+    def graph(self) -> GraphConfig:
+        """The Graph API client's settings: the credentials, the version and how hard a send tries."""
+        return GraphConfig(
+            api_url=self.api_url,
+            access_token=self.access_token,
+            api_version=self.api_version,
+            timeout_seconds=self.send_timeout_seconds,
+            max_attempts=self.send_max_attempts,
+            backoff_seconds=self.send_backoff_seconds,
+        )
 
 
 #: setting -> (credentials.yml key, environment variable)
@@ -106,8 +122,8 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
     except TokenSpecError as error:
         raise SettingsError(str(error)) from error
     try:
-        values["reservations"] = ActionSettings.from_env(environ)
-    except ActionSettingsError as error:
+        values["hotel"] = HotelSettings.from_env(environ)
+    except HotelSettingsError as error:
         raise SettingsError(str(error)) from error
     try:
         values["automation"] = load_automation_settings(environ)

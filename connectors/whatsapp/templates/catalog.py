@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,13 +20,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cloudapi.graph import GraphClient
+from cloudapi.templates import CatalogTemplate
 from connectors.whatsapp.store import GatewayStore, metadata
-from hotel.template_choice import CatalogTemplate
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_BODY_MAX = 1024
-"""A template's body after substitution (WHATSAPP.md §5; 132005 beyond)."""
 HOLDING_STATUSES = frozenset({"PAUSED", "DISABLED"})
 """Statuses that hold queued messages instead of failing them: Meta pauses for hours, and a disabled template
 may be appealed and reinstated."""
@@ -45,9 +42,6 @@ templates = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
-_SPACES = re.compile(r" {5,}")
-
 
 @dataclass(frozen=True)
 class TemplateEvent:
@@ -58,30 +52,6 @@ class TemplateEvent:
     language: str
     status: str
     category: str | None
-
-
-def parameter_problems(template: CatalogTemplate, parameters: Sequence[str]) -> list[str]:
-    """Every reason the Cloud API would refuse these body parameters for `template`, in words a caller can
-    act on; empty when they fit."""
-    where = f"template {template.name} ({template.language})"
-    problems = []
-    if len(parameters) != template.parameter_count:
-        problems.append(f"{where} takes {template.parameter_count} body parameters, not {len(parameters)}")
-    for position, value in enumerate(parameters, start=1):
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{where}: parameter {position} must be non-empty text")
-        elif "\n" in value or "\t" in value or _SPACES.search(value):
-            problems.append(f"{where}: parameter {position} may not hold new lines, tabs or over 4 spaces in a row")
-    if not problems and len(render(template.body, parameters)) > TEMPLATE_BODY_MAX:
-        problems.append(f"{where}: the body with these parameters is over {TEMPLATE_BODY_MAX} characters")
-    return problems
-
-
-def render(body: str, parameters: Sequence[str]) -> str:
-    """The body as the guest reads it."""
-    return _PLACEHOLDER.sub(
-        lambda m: parameters[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(parameters) else m.group(0), body
-    )
 
 
 class TemplateCatalog:

@@ -16,9 +16,10 @@ import functools
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
+from background import BackgroundTasks
 from cloudapi.graph import GraphClient
 from cloudapi.inbound import (
     InboundMessage,
@@ -26,9 +27,8 @@ from cloudapi.inbound import (
     TemplateStatusUpdate,
     WebhookBatch,
     parse_webhook,
-    rasa_metadata,
-    rasa_text,
 )
+from connectors.whatsapp.bot_input import rasa_metadata, rasa_text
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import BatchContents, GatewayStore, InboundRecord, PendingDispatch, StatusRecord
 
@@ -102,7 +102,7 @@ class InboxProcessor:
         self._one_batch_at_a_time = asyncio.Lock()
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundTasks(log, "background processing")
         self._loops: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -160,7 +160,7 @@ class InboxProcessor:
                     new = await self._listener.after_batch(new, updates)
                 except Exception:
                     log.exception("the automations could not look at a batch; every message goes to the bot")
-            self._spawn(self._dispatch_all([_pending(record) for record in new], reclaim=False))
+            self._background.spawn(self._dispatch_all([_pending(record) for record in new], reclaim=False))
 
     async def _dispatch_all(self, items: list[PendingDispatch], reclaim: bool) -> None:
         """Conversations in parallel; within one, WhatsApp's order (the items come sorted by timestamp).
@@ -193,7 +193,7 @@ class InboxProcessor:
             await self._store.finish_dispatch(item.wamid, state="held")
             return
         if self._settings.mark_read:
-            self._spawn(self._mark_read(item))
+            self._background.spawn(self._mark_read(item))
         try:
             await self._bot(item)
         except Exception:
@@ -206,22 +206,12 @@ class InboxProcessor:
         except Exception as error:
             log.warning("could not mark %s as read: %s", item.wamid, error)
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background processing failed", exc_info=task.exception())
 
     async def drain(self) -> None:
         """Process everything stored and wait for the bot's work under way (tests and benchmarks use it)."""
         if self._settings.process_inbox:
             await self.process_pending()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.wait()
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Let the work under way finish (up to `grace` seconds, then cancel it), so every task has given its
@@ -229,7 +219,7 @@ class InboxProcessor:
         can strand its connection, and SQLite's connection thread with it."""
         self._stopping.set()
         self._wakeup.set()
-        tasks = [*self._loops, *self._tasks]
+        tasks = [*self._loops, *self._background.running]
         if not tasks:
             return
         _, unfinished = await asyncio.wait(tasks, timeout=grace)

@@ -1,0 +1,500 @@
+"""The gateway store: every read and write of the inbox, the messages and their statuses, each one short
+transaction.
+
+Every claim that must hold across processes (a webhook processed once, a message given to the bot once) is
+a conditional UPDATE or a unique index, never process memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from cloudapi.window import ENTRY_POINT_SOURCES
+from connectors.whatsapp.store.engine import StoreClosedError, engine_for, writers_of
+from connectors.whatsapp.store.records import (
+    BatchContents,
+    InboundRecord,
+    LastInbound,
+    OutboundRecord,
+    PendingDispatch,
+    StatusRecord,
+)
+from connectors.whatsapp.store.schema import (
+    STATUS_RANK,
+    conversations,
+    create_later_indexes,
+    entry_points,
+    inbox,
+    messages,
+    metadata,
+    statuses,
+)
+
+_LOCK_WAMIDS = sa.text("SELECT pg_advisory_xact_lock(hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w ORDER BY w")
+
+
+class _Statements:
+    """The inserts with ON CONFLICT, built once per dialect so SQLAlchemy compiles each once."""
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        self.new_message = insert(messages).on_conflict_do_nothing()
+        self.new_status = insert(statuses).on_conflict_do_nothing()
+        self.new_entry_point = insert(entry_points).on_conflict_do_nothing()
+        touch = insert(conversations)
+        self.touch_conversation = touch.on_conflict_do_update(
+            index_elements=["business_id", "wa_id"], set_={"updated_at": touch.excluded.updated_at}
+        )
+        outbound = (messages.c.direction == "outbound") & (messages.c.wamid == sa.bindparam("w"))
+        moves_up = outbound & (messages.c.status_rank < sa.bindparam("r"))
+        ladder = {"status": sa.bindparam("s"), "status_rank": sa.bindparam("r"), "status_at": sa.bindparam("t")}
+        self.raise_status = messages.update().where(moves_up).values(**ladder)
+        self.fail_message = (
+            messages.update()
+            .where(moves_up)
+            .values(
+                **ladder,
+                state="failed",
+                error_code=sa.bindparam("code"),
+                error_title=sa.bindparam("title"),
+                error_details=sa.bindparam("details"),
+            )
+        )
+        self.set_pricing = messages.update().where(outbound).values(pricing=sa.bindparam("p"))
+        upsert = insert(conversations)
+        current = conversations.c.last_inbound_at
+        # A message of the same second counts as later: it arrived later, which is the best order there is.
+        later = sa.or_(current.is_(None), upsert.excluded.last_inbound_at >= current)
+        self.conversation_upsert = upsert.on_conflict_do_update(
+            index_elements=["business_id", "wa_id"],
+            set_={
+                "last_inbound_at": sa.case((later, upsert.excluded.last_inbound_at), else_=current),
+                "last_inbound_wamid": sa.case(
+                    (later, upsert.excluded.last_inbound_wamid), else_=conversations.c.last_inbound_wamid
+                ),
+                "profile_name": sa.func.coalesce(upsert.excluded.profile_name, conversations.c.profile_name),
+                "updated_at": upsert.excluded.updated_at,
+            },
+        )
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _entry_point_row(record: InboundRecord) -> dict[str, Any] | None:
+    """The `entry_points` row of a guest message from an ad or a Page button; None for any other."""
+    referral = record.meta.get("referral") or {}
+    if referral.get("source_type") not in ENTRY_POINT_SOURCES:
+        return None
+    return {
+        "wamid": record.wamid,
+        "business_id": record.business_id,
+        "wa_id": record.wa_id,
+        "referred_at": record.wa_timestamp,
+        "source_type": referral["source_type"],
+        "source_id": referral.get("source_id"),
+        "ctwa_clid": referral.get("ctwa_clid"),
+    }
+
+
+class GatewayStore:
+    """Durable state of the gateway; every method is one short transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sqlite_writers = writers_of(engine) if engine.dialect.name == "sqlite" else None
+        self._statements = _Statements(engine.dialect.name)
+        self._postgresql = engine.dialect.name == "postgresql"
+        self._closed = False
+        event.listen(engine.sync_engine, "do_connect", self._refuse_when_closed)
+        event.listen(engine.sync_engine, "checkin", self._close_when_closed)
+
+    def _close_when_closed(self, _: Any, record: Any) -> None:
+        """Disposing the engine closes the connections in its pool, not one in use at that moment (a sweep or
+        an outbox claim as the server stops): that one is closed when it is given back."""
+        if self._closed:
+            record.invalidate()
+
+    def _refuse_when_closed(self, *_: Any) -> None:
+        """Disposing an engine leaves it usable with a fresh pool; a connection opened after `close` would
+        never be closed. Refusing to connect covers every user of `engine`, this module's and others'."""
+        if self._closed:
+            raise StoreClosedError("the gateway store is closed: the server is stopping")
+
+    @asynccontextmanager
+    async def _transaction(self, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. SQLite has one writer at a time: within a process, writers take turns in a
+        `WriterQueue`, `urgent` ones (a webhook Meta waits on) before the background ones."""
+        if self._sqlite_writers is None:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._sqlite_writers.turn(urgent), self.engine.begin() as connection:
+            yield connection
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction for the gateway's other stores (handoffs, held replies, the outbox, templates)
+        on this engine, queued behind this store's own writers on SQLite like every write here."""
+        return self._transaction()
+
+    @classmethod
+    def from_url(cls, url: str) -> GatewayStore:
+        return cls(engine_for(url))
+
+    async def create_schema(self) -> None:
+        """Create what is missing: tables, and the indexes added since a table was first created."""
+        async with self._transaction() as connection:
+            await connection.run_sync(metadata.create_all)
+            await connection.run_sync(create_later_indexes)
+
+    async def close(self) -> None:
+        self._closed = True
+        await self.engine.dispose()
+
+    # --- the inbox -------------------------------------------------------------------------------------
+
+    async def save_webhooks(self, bodies: Sequence[bytes], now: float) -> None:
+        """Store verified webhooks, in one transaction, before they are acknowledged."""
+        async with self._transaction(urgent=True) as connection:
+            await connection.execute(
+                inbox.insert(), [{"received_at": now, "body": b, "state": "pending"} for b in bodies]
+            )
+
+    async def process_webhooks(
+        self,
+        token: str,
+        now: float,
+        limit: int,
+        interpret: Callable[[list[tuple[int, bytes]]], BatchContents],
+    ) -> list[InboundRecord] | None:
+        """Claim up to `limit` stored webhooks, record what `interpret` finds in them and mark them processed,
+        all in one transaction; None when there was nothing to claim.
+
+        The claim marks the webhooks done at once: claim, records and marks commit together or not at all,
+        so a process that dies before the commit leaves them pending, and a conditional UPDATE (with SKIP
+        LOCKED on PostgreSQL) gives each webhook to one process. Returns the guest messages new to the store,
+        claimed for the bot under `token`: a WhatsApp message id already there (a redelivery, or another
+        process recording it at the same instant) is skipped by the unique index.
+
+        This runs before every message reaches the bot, so its round trips are counted: PostgreSQL gets
+        each answer through RETURNING; SQLite (whose SQLAlchemy 1.4 dialect has no RETURNING) asks after.
+        """
+        pending = inbox.c.state == "pending"
+        candidates = (
+            sa.select(inbox.c.id).where(pending).order_by(inbox.c.id).limit(limit).with_for_update(skip_locked=True)
+        )
+        claim = (
+            inbox.update()
+            .where(inbox.c.id.in_(candidates.scalar_subquery()), pending)
+            .values(state="done", claimed_by=token, claimed_at=now, processed_at=now)
+        )
+        async with self._transaction() as connection:
+            if self._postgresql:
+                claimed = await connection.execute(claim.returning(inbox.c.id, inbox.c.body))
+            else:
+                await connection.execute(claim)
+                claimed = await connection.execute(
+                    sa.select(inbox.c.id, inbox.c.body).where(inbox.c.claimed_by == token)
+                )
+            rows = sorted((row.id, row.body) for row in claimed)
+            if not rows:
+                return None
+            contents = interpret(rows)
+            # Statuses first: like a send's record, this transaction then takes its wamids' locks before
+            # any conversation row (each kind in one sorted order), so the two never wait on each other.
+            await self.record_statuses(connection, contents.statuses, now)
+            new = await self._insert_inbound(connection, token, contents.inbound, now)
+            await self._note_problems(connection, contents.finished)
+        return new
+
+    async def _note_problems(
+        self, connection: AsyncConnection, finished: Sequence[tuple[int, str, str | None]]
+    ) -> None:
+        """Mark the webhooks that were not clean: malformed ones, or ones with parts the gateway did not use."""
+        for inbox_id, state, error in finished:
+            if state != "done" or error is not None:
+                await connection.execute(inbox.update().where(inbox.c.id == inbox_id).values(state=state, error=error))
+
+    async def _insert_inbound(
+        self, connection: AsyncConnection, token: str, inbound: Sequence[InboundRecord], now: float
+    ) -> list[InboundRecord]:
+        if not inbound:
+            return []
+        rows = [
+            {
+                "direction": "inbound",
+                "business_id": r.business_id,
+                "wa_id": r.wa_id,
+                "wamid": r.wamid,
+                "type": r.type,
+                "text": r.text,
+                "body": _dumps(r.body),
+                "meta": _dumps(r.meta),
+                "wa_timestamp": r.wa_timestamp,
+                "created_at": now,
+                "state": "dispatched",
+                "claimed_by": token,
+                "claimed_at": now,
+                "status_rank": 0,
+                "origin": "guest",
+            }
+            for r in inbound
+        ]
+        if self._postgresql:
+            inserted = await connection.execute(self._statements.new_message.values(rows).returning(messages.c.wamid))
+            mine = set(inserted.scalars())
+        else:
+            await connection.execute(self._statements.new_message, rows)
+        conversation_rows = [
+            {
+                "business_id": r.business_id,
+                "wa_id": r.wa_id,
+                "profile_name": r.profile_name,
+                "last_inbound_at": r.wa_timestamp,
+                "last_inbound_wamid": r.wamid,
+                "updated_at": now,
+            }
+            for r in sorted(inbound, key=lambda r: (r.business_id, r.wa_id, r.wa_timestamp))
+        ]
+        await connection.execute(self._statements.conversation_upsert, conversation_rows)
+        if not self._postgresql:
+            mine = set(
+                (
+                    await connection.execute(
+                        sa.select(messages.c.wamid).where(
+                            messages.c.direction == "inbound",
+                            messages.c.wamid.in_([r.wamid for r in inbound]),
+                            messages.c.claimed_by == token,
+                        )
+                    )
+                ).scalars()
+            )
+        new: dict[str, InboundRecord] = {}
+        for record in inbound:
+            if record.wamid in mine:
+                new.setdefault(record.wamid, record)
+        referred = [row for row in map(_entry_point_row, new.values()) if row is not None]
+        if referred:
+            await connection.execute(self._statements.new_entry_point, referred)
+        return list(new.values())
+
+    async def reclaim_dispatch(self, wamid: str, token: str, now: float, lease: float) -> bool:
+        """Take over a guest message whose process stopped before the bot finished with it (its claim is
+        older than the lease); once across processes."""
+        stale = sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease)
+        async with self._transaction() as connection:
+            result = await connection.execute(
+                messages.update()
+                .where(messages.c.direction == "inbound", messages.c.wamid == wamid, stale)
+                .values(claimed_by=token, claimed_at=now)
+            )
+            return result.rowcount == 1
+
+    async def finish_dispatch(self, wamid: str, state: str = "handled") -> None:
+        """Done with a guest message: `handled` by the bot, or `held` (kept for the agent holding the thread)."""
+        async with self._transaction() as connection:
+            await connection.execute(
+                messages.update()
+                .where(messages.c.direction == "inbound", messages.c.wamid == wamid)
+                .values(state=state)
+            )
+
+    async def pending_dispatches(
+        self, now: float, lease: float, conversation: tuple[str, str] | None = None
+    ) -> list[PendingDispatch]:
+        """Guest messages whose process stopped before the bot finished with them, oldest first."""
+        stale = sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease)
+        query = (
+            sa.select(messages)
+            .where(messages.c.direction == "inbound", stale)
+            .order_by(messages.c.wa_timestamp, messages.c.id)
+        )
+        if conversation is not None:
+            query = query.where(messages.c.business_id == conversation[0], messages.c.wa_id == conversation[1])
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            PendingDispatch(r.wamid, r.business_id, r.wa_id, r.text or "", json.loads(r.meta or "{}"), r.wa_timestamp)
+            for r in rows
+        ]
+
+    async def last_inbound(self, business_id: str, wa_id: str) -> LastInbound | None:
+        """The guest's newest message to this number: the window runs from its WhatsApp timestamp."""
+        key = (conversations.c.business_id == business_id) & (conversations.c.wa_id == wa_id)
+        query = sa.select(conversations.c.last_inbound_at, conversations.c.last_inbound_wamid).where(key)
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None or row.last_inbound_at is None:
+            return None
+        return LastInbound(row.last_inbound_at, row.last_inbound_wamid)
+
+    # --- business messages and statuses ------------------------------------------------------------------
+
+    async def record_outbound(self, record: OutboundRecord, now: float) -> int:
+        """Record a send's outcome; statuses that raced ahead of the send's answer are applied at once."""
+        async with self._transaction() as connection:
+            if record.wamid:
+                await self._one_writer_per_wamid(connection, [record.wamid])
+            result = await connection.execute(
+                messages.insert().values(
+                    direction="outbound",
+                    business_id=record.business_id,
+                    wa_id=record.wa_id,
+                    wamid=record.wamid,
+                    type=record.type,
+                    text=record.text,
+                    body=_dumps(record.body),
+                    created_at=now,
+                    state=record.state,
+                    status_rank=0,
+                    error_code=record.error_code,
+                    error_title=record.error_title,
+                    error_details=record.error_details,
+                    blocked_reason=record.blocked_reason,
+                    origin=record.origin,
+                )
+            )
+            message_id = int(result.inserted_primary_key[0])
+            await self._touch_threads(connection, [record], now)
+            if record.wamid:
+                early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == record.wamid))
+                await self._raise_statuses(connection, [_status_from_row(row) for row in early])
+            return message_id
+
+    async def record_outbound_many(
+        self, connection: AsyncConnection, records: Sequence[OutboundRecord], now: float
+    ) -> None:
+        """Record many sends' outcomes inside the caller's transaction (the outbox records a group of sends at
+        once); statuses that raced ahead of the sends' answers are applied at once, as in `record_outbound`."""
+        if not records:
+            return
+        await self._one_writer_per_wamid(connection, [r.wamid for r in records if r.wamid])
+        await connection.execute(
+            messages.insert(),
+            [
+                {
+                    "direction": "outbound",
+                    "business_id": r.business_id,
+                    "wa_id": r.wa_id,
+                    "wamid": r.wamid,
+                    "type": r.type,
+                    "text": r.text,
+                    "body": _dumps(r.body),
+                    "created_at": now,
+                    "state": r.state,
+                    "status_rank": 0,
+                    "error_code": r.error_code,
+                    "error_title": r.error_title,
+                    "error_details": r.error_details,
+                    "blocked_reason": r.blocked_reason,
+                    "origin": r.origin,
+                }
+                for r in records
+            ],
+        )
+        await self._touch_threads(connection, records, now)
+        wamids = [r.wamid for r in records if r.wamid]
+        if wamids:
+            early = await connection.execute(sa.select(statuses).where(statuses.c.wamid.in_(wamids)))
+            await self._raise_statuses(connection, [_status_from_row(row) for row in early])
+
+    async def _touch_threads(self, connection: AsyncConnection, records: Sequence[OutboundRecord], now: float) -> None:
+        """Each thread the business writes to had activity now; one it started (a reminder to a guest who never
+        wrote) gets its conversation row here, so it is in the agents' list too. Rows in one sorted order, as
+        every writer of conversations takes them."""
+        guests = sorted({(r.business_id, r.wa_id) for r in records})
+        rows = [{"business_id": business, "wa_id": wa_id, "updated_at": now} for business, wa_id in guests]
+        await connection.execute(self._statements.touch_conversation, rows)
+
+    async def _one_writer_per_wamid(self, connection: AsyncConnection, wamids: Sequence[str]) -> None:
+        """On PostgreSQL, hold each wamid's transaction lock until commit, in one order, before touching it.
+
+        A status can race ahead of the send's answer: one transaction records the status and finds no message
+        yet, another records the message and finds no status yet, and under READ COMMITTED both commit
+        without seeing the other, leaving the message without its status. Taking the wamid's lock first makes
+        the second wait for the first, then see what it wrote. SQLite has one writer at a time already."""
+        if self._postgresql and wamids:
+            await connection.execute(_LOCK_WAMIDS, {"wamids": sorted(set(wamids))})
+
+    async def record_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord], now: float) -> None:
+        """Keep each status once per (wamid, status) and move its message up the ladder, inside the caller's
+        transaction (the webhook processor's batch)."""
+        if not records:
+            return
+        await self._one_writer_per_wamid(connection, [r.wamid for r in records])
+        rows = [
+            {
+                "wamid": r.wamid,
+                "status": r.status,
+                "wa_timestamp": r.wa_timestamp,
+                "recipient_id": r.recipient_id,
+                "error_code": r.error_code,
+                "error_title": r.error_title,
+                "error_details": r.error_details,
+                "pricing": _dumps(r.pricing),
+                "conversation": _dumps(r.conversation),
+                "callback_data": r.callback_data,
+                "received_at": now,
+            }
+            for r in records
+        ]
+        await connection.execute(self._statements.new_status, rows)
+        await self._raise_statuses(connection, records)
+
+    async def _raise_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord]) -> None:
+        """Move messages up the status ladder. Applying a status twice changes nothing, so redeliveries
+        need no special case."""
+        moves = [
+            {
+                "w": r.wamid,
+                "s": r.status,
+                "r": STATUS_RANK.get(r.status, 0),
+                "t": r.wa_timestamp,
+                "code": r.error_code,
+                "title": r.error_title,
+                "details": r.error_details,
+            }
+            for r in records
+        ]
+        plain = [m for m in moves if m["s"] != "failed"]
+        failed = [m for m in moves if m["s"] == "failed"]
+        if plain:
+            await connection.execute(self._statements.raise_status, plain)
+        if failed:
+            await connection.execute(self._statements.fail_message, failed)
+        prices = [{"w": r.wamid, "p": _dumps(r.pricing)} for r in records if r.pricing is not None]
+        if prices:
+            await connection.execute(self._statements.set_pricing, prices)
+
+    async def thread(self, business_id: str, wa_id: str) -> list[dict[str, Any]]:
+        """Every message of a conversation, oldest first, as plain rows (for the API and the tests)."""
+        query = (
+            sa.select(messages)
+            .where(messages.c.business_id == business_id, messages.c.wa_id == wa_id)
+            .order_by(messages.c.id)
+        )
+        async with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in await connection.execute(query)]
+
+
+def _status_from_row(row: Any) -> StatusRecord:
+    return StatusRecord(
+        wamid=row.wamid,
+        status=row.status,
+        wa_timestamp=row.wa_timestamp,
+        recipient_id=row.recipient_id,
+        error_code=row.error_code,
+        error_title=row.error_title,
+        error_details=row.error_details,
+        pricing=json.loads(row.pricing) if row.pricing else None,
+    )

@@ -1,0 +1,118 @@
+"""The gateway store's tables: raw webhooks (the inbox), conversations with their window, free entry points,
+messages in both directions with their statuses.
+
+One schema on SQLite (the embedded default) and PostgreSQL (to scale out). The other packages' tables
+(handoffs, held replies, the outbox, templates, pacing) join the same `metadata`, so `create_schema` makes
+them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
+"""Outbound statuses only move up this ladder: a late `delivered` never overwrites `read`; `failed` is final."""
+
+metadata = sa.MetaData()
+
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("claimed_by", sa.String(64), index=True),
+    sa.Column("claimed_at", sa.Float),
+    sa.Column("processed_at", sa.Float),
+    sa.Column("error", sa.Text),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("business_id", sa.String(32), primary_key=True),
+    sa.Column("wa_id", sa.String(64), primary_key=True),
+    sa.Column("profile_name", sa.String(256)),
+    sa.Column("last_inbound_at", sa.BigInteger),
+    sa.Column("last_inbound_wamid", sa.String(256)),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_conversations_activity", "updated_at", "business_id", "wa_id"),
+)
+"""One row per thread, from its first message either way. `updated_at` is when the thread last had a message
+(the guest's or the business's): the agents' list reads its newest threads off the index instead of finding
+every thread's last message."""
+
+entry_points = sa.Table(
+    "entry_points",
+    metadata,
+    sa.Column("wamid", sa.String(256), primary_key=True),
+    sa.Column("business_id", sa.String(32), nullable=False),
+    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("referred_at", sa.BigInteger, nullable=False),
+    sa.Column("source_type", sa.String(16), nullable=False),
+    sa.Column("source_id", sa.String(128)),
+    sa.Column("ctwa_clid", sa.String(256)),
+    sa.Index("ix_entry_points_guest", "business_id", "wa_id", "referred_at"),
+)
+"""Guest messages that came from a click-to-WhatsApp ad or a Facebook Page button: each may open a free
+entry point (see `window`), which makes the business's messages of the next days free."""
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("business_id", sa.String(32), nullable=False),
+    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("wamid", sa.String(256)),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text),
+    sa.Column("body", sa.Text),
+    sa.Column("meta", sa.Text),
+    sa.Column("wa_timestamp", sa.BigInteger),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_at", sa.Float),
+    sa.Column("status", sa.String(16)),
+    sa.Column("status_rank", sa.Integer, nullable=False, default=0),
+    sa.Column("status_at", sa.BigInteger),
+    sa.Column("error_code", sa.Integer),
+    sa.Column("error_title", sa.Text),
+    sa.Column("error_details", sa.Text),
+    sa.Column("blocked_reason", sa.Text),
+    sa.Column("pricing", sa.Text),
+    sa.Column("origin", sa.String(64)),
+    sa.Index("ix_messages_wamid", "direction", "wamid", unique=True),
+    sa.Index("ix_messages_thread", "business_id", "wa_id", "id"),
+    sa.Index("ix_messages_state", "direction", "state"),
+)
+
+statuses = sa.Table(
+    "statuses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wamid", sa.String(256), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("wa_timestamp", sa.BigInteger),
+    sa.Column("recipient_id", sa.String(64)),
+    sa.Column("error_code", sa.Integer),
+    sa.Column("error_title", sa.Text),
+    sa.Column("error_details", sa.Text),
+    sa.Column("pricing", sa.Text),
+    sa.Column("conversation", sa.Text),
+    sa.Column("callback_data", sa.Text),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Index("ix_statuses_wamid_status", "wamid", "status", unique=True),
+    sa.Index("ix_statuses_callback_data", "callback_data"),
+)
+
+
+def create_later_indexes(connection: Any) -> None:
+    """`create_all` skips a table that exists, and its indexes with it."""
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
