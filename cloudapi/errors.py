@@ -256,4 +256,3 @@ def error_from_response(status_code: int, body: Any, retry_after: float | None =
         fbtrace_id=_as_str(error.get("fbtrace_id")),
         retry_after=retry_after,
     )
-

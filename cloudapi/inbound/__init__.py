@@ -36,7 +36,7 @@ from cloudapi.inbound.messages import (
     WebhookBatch,
     WebhookError,
 )
-from cloudapi.inbound.parsing import parse_webhook
+from cloudapi.inbound.parsing import parse_pricing, parse_webhook
 
 __all__ = [
     "Contact",
@@ -66,5 +66,6 @@ __all__ = [
     "Unsupported",
     "WebhookBatch",
     "WebhookError",
+    "parse_pricing",
     "parse_webhook",
 ]

@@ -251,6 +251,10 @@ class Conversation:
     expiration_timestamp: int | None
     origin_type: str | None
 
+    def as_json(self) -> dict[str, Any]:
+        """As the gateway stores it beside the status."""
+        return {"id": self.id, "expiration_timestamp": self.expiration_timestamp, "origin": self.origin_type}
+
 
 @dataclass(frozen=True)
 class Pricing:
@@ -260,6 +264,23 @@ class Pricing:
     pricing_model: str | None
     type: str | None
     category: str | None
+
+    @property
+    def charged(self) -> bool | None:
+        """Whether Meta charges the message: `billable` where Meta still sends it, else whether `type` is
+        `regular` (the other types are free); None when the object says neither."""
+        if self.billable is not None:
+            return self.billable
+        return None if self.type is None else self.type == "regular"
+
+    def as_json(self) -> dict[str, Any]:
+        """Meta's pricing object, as the gateway stores it and its API shows it; `parse_pricing` reads it back."""
+        return {
+            "billable": self.billable,
+            "pricing_model": self.pricing_model,
+            "type": self.type,
+            "category": self.category,
+        }
 
 
 @dataclass(frozen=True)

@@ -425,8 +425,8 @@ def _parse_conversation(status: Mapping[str, Any]) -> Conversation | None:
     )
 
 
-def _parse_pricing(status: Mapping[str, Any]) -> Pricing | None:
-    pricing = status.get("pricing")
+def parse_pricing(pricing: Any) -> Pricing | None:
+    """A pricing object, from a status webhook or as the gateway stored it (`Pricing.as_json`)."""
     if not isinstance(pricing, Mapping):
         return None
     return Pricing(
@@ -454,7 +454,7 @@ def _parse_status(item: Any, change: _Change, metadata: Mapping[str, Any]) -> St
         recipient_id=_str(item, "recipient_id"),
         biz_opaque_callback_data=_str(item, "biz_opaque_callback_data"),
         conversation=_parse_conversation(item),
-        pricing=_parse_pricing(item),
+        pricing=parse_pricing(item.get("pricing")),
         errors=_errors(item),
     )
 

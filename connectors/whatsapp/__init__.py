@@ -4,14 +4,15 @@ From the bottom up (a package imports only those below it; `tests/unit/test_layo
 - `settings`, `tokens`: the typed settings, read once at start-up, and the API tokens;
 - `store`: the gateway store (SQLite or PostgreSQL), its tables and typed records;
 - `templates`: the synced template catalog; `sending`: the sender with the window guard;
-- `webhook`: from the raw webhook to the bot (intake before the 200, processing after);
+- `bot_input`, `webhook`: what the bot is given of a message; from the raw webhook to the bot (intake
+  before the 200, processing after);
 - `handoff`: who holds a thread (bot, queue, agent), one code path for every change;
 - `costs`: the rate card, pricing rules, free entry points and the monthly report;
-- `automations`: the automations API, its queue, workers and shared rate limits;
 - `api`: what every API route shares (tokens, errors, `me`, the OpenAPI description);
+- `automations`: the automations API, its queue, workers and shared rate limits;
 - `agents`: the agents' desk, their API, the event stream and the console;
 - `routes`, `gateway`: every route, and the parts of one process built together;
-- `channel`, `tracker_control`, `bot_input`: the thin Rasa glue.
+- `channel`, `tracker_control`: the thin Rasa glue.
 WhatsApp itself is `cloudapi`, the hotel domain `hotel`; neither imports anything here, and nothing here
 imports the action server (`actions`).
 """

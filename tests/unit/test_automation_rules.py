@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cloudapi.inbound import parse_pricing
 from cloudapi.phones import NumberError, parse_guest_number
 from cloudapi.templates import CatalogTemplate, parameter_problems
 from connectors.whatsapp.automations.consent import confirmation, is_opt_out
@@ -164,7 +165,9 @@ def test_inside_a_free_entry_point_every_message_is_free_on_any_date() -> None:
 
 def test_meta_reports_a_free_entry_point_message_as_a_referral_conversion() -> None:
     ours = price(CARD, "marketing", "ES", False, UTC_NOV, 0, entry_point=True)
-    meta = {"billable": False, "pricing_model": "PMP", "type": "free_entry_point", "category": "referral_conversion"}
+    meta = parse_pricing(
+        {"billable": False, "pricing_model": "PMP", "type": "free_entry_point", "category": "referral_conversion"}
+    )
     assert reconcile(ours, meta) == ()
     billed = price(CARD, "marketing", "ES", False, UTC_NOV, 0)
     assert reconcile(billed, meta) == (
@@ -175,9 +178,9 @@ def test_meta_reports_a_free_entry_point_message_as_a_referral_conversion() -> N
 
 def test_reconciliation_names_each_difference() -> None:
     ours = Charge("utility", "Spain", True, Decimal("0.0172"), "EUR", "")
-    assert reconcile(ours, {"billable": True, "category": "utility"}) == ()
+    assert reconcile(ours, parse_pricing({"billable": True, "category": "utility"})) == ()
     assert reconcile(ours, None) == ()
-    assert reconcile(ours, {"type": "free_customer_service", "category": "marketing"}) == (
+    assert reconcile(ours, parse_pricing({"type": "free_customer_service", "category": "marketing"})) == (
         "category: expected utility, WhatsApp says marketing",
         "billable: expected True, WhatsApp says False",
     )

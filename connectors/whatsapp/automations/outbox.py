@@ -16,7 +16,7 @@ transactions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloudapi.errors import ErrorInfo
 from connectors.whatsapp.costs.pricing import Charge
 from connectors.whatsapp.store import Delivery, GatewayStore, OutboundRecord, delivery_of, metadata, statuses
 
@@ -247,6 +248,58 @@ def _row(message: NewMessage, now: float, batch_id: str | None) -> dict[str, Any
         "error_title": message.error_title,
         **_charge_columns(message.charge),
     }
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch as the API shows it: its messages are read beside it."""
+
+    id: str
+    business_id: str
+    total: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One automation message as the API shows it: its queue row, its price, and what WhatsApp's status
+    webhooks said of it once it went (the source of truth: a status that raced ahead of the send counts)."""
+
+    id: int
+    batch_id: str | None
+    business_id: str
+    wa_id: str
+    body: Mapping[str, Any]
+    """The message body as it was queued (raw Cloud API JSON, stored as such)."""
+    purpose: str | None
+    template_name: str | None
+    template_language: str | None
+    category: str | None
+    state: str
+    """The queue's state: queued, held, sending, sent, failed, cancelled."""
+    attempts: int
+    wamid: str | None
+    due_at: float
+    sent_at: float | None
+    refusal: ErrorInfo | None
+    """The Cloud API's answer when it refused the send."""
+    charge: Charge | None
+    delivery: Delivery | None
+
+    @property
+    def shown_state(self) -> str:
+        """The queue's state, or once WhatsApp accepted the message, its delivery status."""
+        if self.state == "sent" and self.delivery is not None and self.delivery.status:
+            return self.delivery.status
+        return self.state
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """WhatsApp's error: the failed status's, else the refusal's."""
+        delivered = self.delivery
+        if delivered is not None and (delivered.error_code is not None or delivered.error_title is not None):
+            return ErrorInfo(delivered.error_code, delivered.error_title, None, delivered.error_details, None)
+        return self.refusal
 
 
 class Outbox:
@@ -479,29 +532,26 @@ class Outbox:
 
     # --- reading ---------------------------------------------------------------------------------------
 
-    async def message(self, message_id: int) -> dict[str, Any] | None:
-        """One queued message with its delivery from the status webhooks, as plain values."""
+    async def message(self, message_id: int) -> OutboxEntry | None:
+        """One queued message with its delivery from the status webhooks."""
         async with self._store.engine.connect() as connection:
             row = (await connection.execute(sa.select(outbox).where(outbox.c.id == message_id))).first()
             if row is None:
                 return None
-            found = dict(row._mapping)
-            deliveries = await delivery_of(connection, [found["wamid"]] if found["wamid"] else [])
-        return {**found, **_delivery_columns(deliveries.get(found["wamid"]))}
+            deliveries = await delivery_of(connection, [row.wamid] if row.wamid else [])
+        return _entry(row, deliveries.get(row.wamid))
 
-    async def batch(self, batch_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    async def batch(self, batch_id: str) -> tuple[Batch, list[OutboxEntry]] | None:
         async with self._store.engine.connect() as connection:
             head = (await connection.execute(sa.select(batches).where(batches.c.id == batch_id))).first()
             if head is None:
                 return None
-            rows = [
-                dict(r._mapping)
-                for r in await connection.execute(
-                    sa.select(outbox).where(outbox.c.batch_id == batch_id).order_by(outbox.c.id)
-                )
-            ]
-            deliveries = await delivery_of(connection, [r["wamid"] for r in rows if r["wamid"]])
-        return dict(head._mapping), [{**r, **_delivery_columns(deliveries.get(r["wamid"]))} for r in rows]
+            rows = (
+                await connection.execute(sa.select(outbox).where(outbox.c.batch_id == batch_id).order_by(outbox.c.id))
+            ).all()
+            deliveries = await delivery_of(connection, [r.wamid for r in rows if r.wamid])
+        batch = Batch(head.id, head.business_id, head.total, head.created_at)
+        return batch, [_entry(row, deliveries.get(row.wamid)) for row in rows]
 
     async def marketing_spent(self, business_id: str, since: float, until: float) -> Decimal:
         """What this number's marketing messages of the period are priced at (queued, held and sent ones:
@@ -519,16 +569,41 @@ class Outbox:
         return sum((Decimal(a) for a in amounts), Decimal(0))
 
 
-def _delivery_columns(delivery: Delivery | None) -> dict[str, Any]:
-    if delivery is None:
-        return {"delivery_status": None, "reported_pricing": None}
-    return {
-        "delivery_status": delivery.status,
-        "delivery_error_code": delivery.error_code,
-        "delivery_error_title": delivery.error_title,
-        "delivery_error_details": delivery.error_details,
-        "reported_pricing": delivery.pricing,
-    }
+def _entry(row: Any, delivery: Delivery | None) -> OutboxEntry:
+    charge = None
+    if row.charge_kind is not None:
+        amount = None if row.charge_amount is None else Decimal(row.charge_amount)
+        charge = Charge(
+            row.charge_kind,
+            row.charge_market,
+            bool(row.charge_billable),
+            amount,
+            row.charge_currency,
+            row.charge_reason,
+            category=row.charge_kind,
+        )
+    refusal = None
+    if row.error_code is not None or row.error_title is not None:
+        refusal = ErrorInfo(row.error_code, row.error_title, None, row.error_details, None)
+    return OutboxEntry(
+        id=row.id,
+        batch_id=row.batch_id,
+        business_id=row.business_id,
+        wa_id=row.wa_id,
+        body=json.loads(row.body) if row.body else {},
+        purpose=row.purpose,
+        template_name=row.template_name,
+        template_language=row.template_language,
+        category=row.category,
+        state=row.state,
+        attempts=row.attempts,
+        wamid=row.wamid,
+        due_at=row.due_at,
+        sent_at=row.sent_at,
+        refusal=refusal,
+        charge=charge,
+        delivery=delivery,
+    )
 
 
 def callback_id(callback_data: str | None) -> int | None:

@@ -15,7 +15,6 @@ guest, no approved template, over budget) gets 409 with the reason; nothing is a
 
 from __future__ import annotations
 
-import json as json_module
 import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,7 @@ from sanic.response import HTTPResponse, json, text
 
 from connectors.whatsapp.api.auth import requires, token_of
 from connectors.whatsapp.api.responses import problem
-from connectors.whatsapp.automations.outbox import NewMessage
+from connectors.whatsapp.automations.outbox import NewMessage, OutboxEntry
 from connectors.whatsapp.automations.requests import MessageRequest, Problem, Refusal, read_batch, read_message
 from connectors.whatsapp.costs.pricing import Charge, month_bounds
 from connectors.whatsapp.costs.reports import cost_report, reconcile, report_csv
@@ -42,19 +41,6 @@ IDEMPOTENCY_KEY_MAX = 256
 
 def _iso(moment: float | None) -> str | None:
     return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
-
-
-def _charge_json(row: dict[str, Any]) -> dict[str, Any] | None:
-    if row.get("charge_kind") is None:
-        return None
-    return {
-        "category": row["charge_kind"],
-        "market": row["charge_market"],
-        "billable": bool(row["charge_billable"]),
-        "amount": row["charge_amount"],
-        "currency": row["charge_currency"],
-        "reason": row["charge_reason"],
-    }
 
 
 def _cost_of(charge: Charge | None) -> dict[str, Any] | None:
@@ -93,19 +79,9 @@ def _accepted(message_id: int, message: NewMessage) -> dict[str, Any]:
     }
 
 
-def _state(row: dict[str, Any]) -> str:
-    """The outbox state, or once WhatsApp accepted it, the delivery status from the message log."""
-    if row["state"] == "sent" and row.get("delivery_status"):
-        return str(row["delivery_status"])
-    return str(row["state"])
-
-
-def _error(row: dict[str, Any]) -> dict[str, Any] | None:
-    code = row.get("delivery_error_code") or row.get("error_code")
-    title = row.get("delivery_error_title") or row.get("error_title")
-    if code is None and title is None:
-        return None
-    return {"code": code, "title": title, "details": row.get("delivery_error_details") or row.get("error_details")}
+def _error(entry: OutboxEntry) -> dict[str, Any] | None:
+    error = entry.error
+    return None if error is None else {"code": error.code, "title": error.title, "details": error.details}
 
 
 def _invalid(problems: list[Problem]) -> tuple[int, dict[str, Any]]:
@@ -161,13 +137,13 @@ class AutomationRoutes:
 
     async def get_message(self, request: Request, message_id: int) -> HTTPResponse:
         """GET /api/v1/messages/{id}: another business's message is refused, not hidden."""
-        row = await self._runtime().outbox.message(message_id)
-        if row is None:
+        entry = await self._runtime().outbox.message(message_id)
+        if entry is None:
             return problem(404, "not_found", f"no automation message {message_id}")
-        denied = _forbidden(request, row["business_id"])
+        denied = _forbidden(request, entry.business_id)
         if denied is not None:
             return denied
-        return json(_message_json(row))
+        return json(_message_json(entry))
 
     async def send_batch(self, request: Request) -> HTTPResponse:
         """POST /api/v1/batches: 202 once every message is decided and queued; the dispatcher sends them."""
@@ -195,25 +171,25 @@ class AutomationRoutes:
         found = await self._runtime().outbox.batch(batch_id)
         if found is None:
             return problem(404, "not_found", f"no batch {batch_id}")
-        head, rows = found
-        denied = _forbidden(request, head["business_id"])
+        batch, entries = found
+        denied = _forbidden(request, batch.business_id)
         if denied is not None:
             return denied
         counts: dict[str, int] = {}
         outcomes = []
-        for row in rows:
-            state = _state(row)
+        for entry in entries:
+            state = entry.shown_state
             counts[state] = counts.get(state, 0) + 1
             outcomes.append(
-                {"id": str(row["id"]), "to": row["wa_id"], "state": state, "wamid": row["wamid"], "error": _error(row)}
+                {"id": str(entry.id), "to": entry.wa_id, "state": state, "wamid": entry.wamid, "error": _error(entry)}
             )
         pending = sum(counts.get(state, 0) for state in ("queued", "sending"))
         return json(
             {
-                "id": head["id"],
-                "business": head["business_id"],
-                "created_at": _iso(head["created_at"]),
-                "total": head["total"],
+                "id": batch.id,
+                "business": batch.business_id,
+                "created_at": _iso(batch.created_at),
+                "total": batch.total,
                 "done": pending == 0,
                 "counts": counts,
                 "messages": outcomes,
@@ -351,34 +327,31 @@ async def _decide_and_queue(
     return status, body, False
 
 
-def _message_json(row: dict[str, Any]) -> dict[str, Any]:
-    body = json_module.loads(row["body"]) if row["body"] else {}
-    reported = row.get("reported_pricing")
-    charge = _charge_json(row)
+def _message_json(entry: OutboxEntry) -> dict[str, Any]:
+    reported = entry.delivery.pricing if entry.delivery is not None else None
     reconciliation = None
-    if charge is not None and reported is not None:
-        expected = Charge(charge["category"], charge["market"], charge["billable"], None, charge["currency"], "")
-        differences = reconcile(expected, reported)
-        reconciliation = {"matches": not differences, "differences": list(differences), "reported": reported}
+    if entry.charge is not None and reported is not None:
+        differences = reconcile(entry.charge, reported)
+        reconciliation = {"matches": not differences, "differences": list(differences), "reported": reported.as_json()}
     return {
-        "id": str(row["id"]),
-        "batch": row["batch_id"],
-        "business": row["business_id"],
-        "to": row["wa_id"],
-        "state": _state(row),
-        "queue_state": row["state"],
-        "kind": body.get("type"),
+        "id": str(entry.id),
+        "batch": entry.batch_id,
+        "business": entry.business_id,
+        "to": entry.wa_id,
+        "state": entry.shown_state,
+        "queue_state": entry.state,
+        "kind": entry.body.get("type"),
         "template": (
-            {"name": row["template_name"], "language": row["template_language"], "category": row["category"]}
-            if row["template_name"]
+            {"name": entry.template_name, "language": entry.template_language, "category": entry.category}
+            if entry.template_name
             else None
         ),
-        "purpose": row["purpose"],
-        "wamid": row["wamid"],
-        "due_at": _iso(row["due_at"]),
-        "sent_at": _iso(row["sent_at"]),
-        "attempts": row["attempts"],
-        "error": _error(row),
-        "cost": charge,
+        "purpose": entry.purpose,
+        "wamid": entry.wamid,
+        "due_at": _iso(entry.due_at),
+        "sent_at": _iso(entry.sent_at),
+        "attempts": entry.attempts,
+        "error": _error(entry),
+        "cost": _cost_of(entry.charge),
         "reconciliation": reconciliation,
     }

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from cloudapi.inbound import Pricing
 from connectors.whatsapp.costs.pricing import Charge, RateCard, price
 
 __all__ = ["CostLine", "CostReport", "Mismatch", "SentMessage", "cost_report", "reconcile", "report_csv"]
@@ -33,7 +34,7 @@ class SentMessage:
     in_window: bool
     in_entry_point: bool
     delivered: bool
-    reported: Mapping[str, Any] | None
+    reported: Pricing | None
     """The pricing object of the message's status webhooks, if any arrived."""
 
 
@@ -42,24 +43,22 @@ class Mismatch:
     id: int
     wamid: str | None
     expected: Mapping[str, Any]
-    reported: Mapping[str, Any]
+    reported: Pricing
     differences: tuple[str, ...]
 
 
-def reconcile(charge: Charge, reported: Mapping[str, Any] | None) -> tuple[str, ...]:
+def reconcile(charge: Charge, reported: Pricing | None) -> tuple[str, ...]:
     """How Meta's pricing object differs from the gateway's price (billable, category); empty when it agrees
     or has not arrived."""
-    if not reported:
+    if reported is None:
         return ()
     differences = []
-    category = str(reported.get("category") or "").lower()
+    category = (reported.category or "").lower()
     if category and category != charge.category:
         differences.append(f"category: expected {charge.category}, WhatsApp says {category}")
-    billable = reported.get("billable")
-    if billable is None and reported.get("type"):
-        billable = reported.get("type") == "regular"
-    if billable is not None and bool(billable) != charge.billable:
-        differences.append(f"billable: expected {charge.billable}, WhatsApp says {bool(billable)}")
+    charged = reported.charged
+    if charged is not None and charged != charge.billable:
+        differences.append(f"billable: expected {charge.billable}, WhatsApp says {charged}")
     return tuple(differences)
 
 
@@ -120,7 +119,7 @@ class CostReport:
                     "id": str(m.id),
                     "wamid": m.wamid,
                     "expected": dict(m.expected),
-                    "reported": dict(m.reported),
+                    "reported": m.reported.as_json(),
                     "differences": list(m.differences),
                 }
                 for m in self.mismatches
@@ -142,13 +141,13 @@ def cost_report(card: RateCard, business_id: str, month: str, sent: Sequence[Sen
         line = lines.setdefault((message.kind, message.region), CostLine(message.kind, message.region, charge.market))
         line.messages += 1
         differences = reconcile(charge, message.reported)
-        if differences:
+        if differences and message.reported is not None:
             report.mismatches.append(
                 Mismatch(
                     message.id,
                     message.wamid,
                     {"billable": charge.billable, "category": charge.category},
-                    dict(message.reported or {}),
+                    message.reported,
                     differences,
                 )
             )

@@ -127,4 +127,3 @@ class Handoffs:
     async def stop(self) -> None:
         self._stopping.set()
         await self._background.wait()
-

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloudapi.inbound import Pricing, parse_pricing
 from connectors.whatsapp.store.schema import STATUS_RANK, statuses
 
 
@@ -24,7 +24,7 @@ class Delivery:
     error_code: int | None
     error_title: str | None
     error_details: str | None
-    pricing: dict[str, Any] | None
+    pricing: Pricing | None
 
 
 async def delivery_of(connection: AsyncConnection, wamids: Sequence[str]) -> dict[str, Delivery]:
@@ -36,7 +36,7 @@ async def delivery_of(connection: AsyncConnection, wamids: Sequence[str]) -> dic
             sa.select(statuses).where(statuses.c.wamid.in_(list(wamids[start : start + 500])))
         )
         for row in rows:
-            pricing = json.loads(row.pricing) if row.pricing else None
+            pricing = parse_pricing(json.loads(row.pricing)) if row.pricing else None
             known = found.get(row.wamid)
             if known is None or STATUS_RANK.get(row.status, 0) > STATUS_RANK.get(known.status, 0):
                 found[row.wamid] = Delivery(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from cloudapi.errors import ErrorInfo
+from cloudapi.inbound import parse_pricing
 from cloudapi.window import ENTRY_POINT_SOURCES
 from connectors.whatsapp.store.engine import StoreClosedError, engine_for, writers_of
 from connectors.whatsapp.store.records import (
@@ -30,6 +33,7 @@ from connectors.whatsapp.store.records import (
 )
 from connectors.whatsapp.store.schema import (
     STATUS_RANK,
+    add_later_columns,
     conversations,
     create_later_indexes,
     entry_points,
@@ -93,18 +97,35 @@ def _dumps(value: Any) -> str | None:
 
 def _entry_point_row(record: InboundRecord) -> dict[str, Any] | None:
     """The `entry_points` row of a guest message from an ad or a Page button; None for any other."""
-    referral = record.meta.get("referral") or {}
-    if referral.get("source_type") not in ENTRY_POINT_SOURCES:
+    referral = record.referral
+    if referral is None or referral.source_type not in ENTRY_POINT_SOURCES:
         return None
     return {
         "wamid": record.wamid,
         "business_id": record.business_id,
         "wa_id": record.wa_id,
         "referred_at": record.wa_timestamp,
-        "source_type": referral["source_type"],
-        "source_id": referral.get("source_id"),
-        "ctwa_clid": referral.get("ctwa_clid"),
+        "source_type": referral.source_type,
+        "source_id": referral.source_id,
+        "ctwa_clid": referral.ctwa_clid,
     }
+
+
+def _error_columns(error: ErrorInfo | None) -> dict[str, Any]:
+    return {
+        "error_code": error.code if error else None,
+        "error_title": error.title if error else None,
+        "error_details": error.details if error else None,
+    }
+
+
+def _errors_of(row: Any) -> tuple[ErrorInfo, ...]:
+    """Every error of a stored status; a row from before the `errors` column has its first one only."""
+    if row.errors:
+        return tuple(ErrorInfo(**error) for error in json.loads(row.errors))
+    if row.error_code is None and row.error_title is None:
+        return ()
+    return (ErrorInfo(row.error_code, row.error_title, None, row.error_details, None),)
 
 
 class GatewayStore:
@@ -152,9 +173,10 @@ class GatewayStore:
         return cls(engine_for(url))
 
     async def create_schema(self) -> None:
-        """Create what is missing: tables, and the indexes added since a table was first created."""
+        """Create what is missing: tables, and the columns and indexes added since a table was first created."""
         async with self._transaction() as connection:
             await connection.run_sync(metadata.create_all)
+            await connection.run_sync(add_later_columns)
             await connection.run_sync(create_later_indexes)
 
     async def close(self) -> None:
@@ -238,7 +260,7 @@ class GatewayStore:
                 "wamid": r.wamid,
                 "type": r.type,
                 "text": r.text,
-                "body": _dumps(r.body),
+                "body": _dumps(r.meta),
                 "meta": _dumps(r.meta),
                 "wa_timestamp": r.wa_timestamp,
                 "created_at": now,
@@ -438,11 +460,10 @@ class GatewayStore:
                 "status": r.status,
                 "wa_timestamp": r.wa_timestamp,
                 "recipient_id": r.recipient_id,
-                "error_code": r.error_code,
-                "error_title": r.error_title,
-                "error_details": r.error_details,
-                "pricing": _dumps(r.pricing),
-                "conversation": _dumps(r.conversation),
+                **_error_columns(r.error),
+                "errors": _dumps([asdict(error) for error in r.errors]) if r.errors else None,
+                "pricing": _dumps(r.pricing.as_json()) if r.pricing else None,
+                "conversation": _dumps(r.conversation.as_json()) if r.conversation else None,
                 "callback_data": r.callback_data,
                 "received_at": now,
             }
@@ -460,9 +481,9 @@ class GatewayStore:
                 "s": r.status,
                 "r": STATUS_RANK.get(r.status, 0),
                 "t": r.wa_timestamp,
-                "code": r.error_code,
-                "title": r.error_title,
-                "details": r.error_details,
+                "code": r.error.code if r.error else None,
+                "title": r.error.title if r.error else None,
+                "details": r.error.details if r.error else None,
             }
             for r in records
         ]
@@ -472,7 +493,7 @@ class GatewayStore:
             await connection.execute(self._statements.raise_status, plain)
         if failed:
             await connection.execute(self._statements.fail_message, failed)
-        prices = [{"w": r.wamid, "p": _dumps(r.pricing)} for r in records if r.pricing is not None]
+        prices = [{"w": r.wamid, "p": _dumps(r.pricing.as_json())} for r in records if r.pricing is not None]
         if prices:
             await connection.execute(self._statements.set_pricing, prices)
 
@@ -493,8 +514,6 @@ def _status_from_row(row: Any) -> StatusRecord:
         status=row.status,
         wa_timestamp=row.wa_timestamp,
         recipient_id=row.recipient_id,
-        error_code=row.error_code,
-        error_title=row.error_title,
-        error_details=row.error_details,
-        pricing=json.loads(row.pricing) if row.pricing else None,
+        errors=_errors_of(row),
+        pricing=parse_pricing(json.loads(row.pricing)) if row.pricing else None,
     )

@@ -5,23 +5,29 @@ the sender and the outbox into the store is typed. Raw JSON stays raw only where
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from cloudapi.errors import ErrorInfo
+from cloudapi.inbound import Conversation, Pricing, Referral
 
 
 @dataclass(frozen=True)
 class InboundRecord:
-    """A guest message as the processor records it."""
+    """A guest message as the processor records it: `meta` is what the bot is given with it (the channel's
+    metadata, stored as it is); `referral` the ad or Page button it came from, which may open a free entry
+    point."""
 
     business_id: str
     wa_id: str
     wamid: str
     type: str
     text: str
-    body: dict[str, Any]
-    meta: dict[str, Any]
+    meta: Mapping[str, Any]
     wa_timestamp: int
     profile_name: str | None
+    referral: Referral | None = None
 
 
 @dataclass(frozen=True)
@@ -44,16 +50,21 @@ class OutboundRecord:
 
 @dataclass(frozen=True)
 class StatusRecord:
+    """A status webhook of a business message, with every error Meta listed (the first one is the message's
+    error in the log) and its pricing and conversation objects."""
+
     wamid: str
     status: str
     wa_timestamp: int
     recipient_id: str | None
-    error_code: int | None = None
-    error_title: str | None = None
-    error_details: str | None = None
-    pricing: dict[str, Any] | None = None
-    conversation: dict[str, Any] | None = None
+    errors: tuple[ErrorInfo, ...] = ()
+    pricing: Pricing | None = None
+    conversation: Conversation | None = None
     callback_data: str | None = None
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        return self.errors[0] if self.errors else None
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ statuses = sa.Table(
     sa.Column("error_code", sa.Integer),
     sa.Column("error_title", sa.Text),
     sa.Column("error_details", sa.Text),
+    sa.Column("errors", sa.Text),
     sa.Column("pricing", sa.Text),
     sa.Column("conversation", sa.Text),
     sa.Column("callback_data", sa.Text),
@@ -116,3 +117,21 @@ def create_later_indexes(connection: Any) -> None:
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(connection, checkfirst=True)
+
+
+def add_later_columns(connection: Any) -> None:
+    """`create_all` skips a table that exists: a column added since (all nullable) is added here, so a
+    gateway store from an earlier version opens as it is. PostgreSQL's IF NOT EXISTS lets two replicas start
+    at once; SQLite has one writer at a time."""
+    inspector = sa.inspect(connection)
+    postgresql = connection.dialect.name == "postgresql"
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=connection.dialect)
+            guard = "IF NOT EXISTS " if postgresql else ""
+            connection.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN {guard}"{column.name}" {kind}')

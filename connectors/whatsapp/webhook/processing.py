@@ -206,7 +206,6 @@ class InboxProcessor:
         except Exception as error:
             log.warning("could not mark %s as read: %s", item.wamid, error)
 
-
     async def drain(self) -> None:
         """Process everything stored and wait for the bot's work under way (tests and benchmarks use it)."""
         if self._settings.process_inbox:
@@ -282,10 +281,10 @@ def _inbound_record(message: InboundMessage) -> InboundRecord:
         wamid=message.message_id,
         type=message.type,
         text=rasa_text(message),
-        body=meta,
         meta=meta,
         wa_timestamp=message.timestamp,
         profile_name=message.profile_name,
+        referral=message.referral,
     )
 
 
@@ -296,35 +295,13 @@ def _pending(record: InboundRecord) -> PendingDispatch:
 
 
 def _status_record(status: StatusUpdate) -> StatusRecord:
-    error = status.errors[0] if status.errors else None
-    pricing = status.pricing
-    conversation = status.conversation
     return StatusRecord(
         wamid=status.message_id,
         status=status.raw_status,
         wa_timestamp=status.timestamp,
         recipient_id=status.recipient_id,
-        error_code=error.code if error else None,
-        error_title=error.title if error else None,
-        error_details=error.details if error else None,
-        pricing=(
-            {
-                "billable": pricing.billable,
-                "pricing_model": pricing.pricing_model,
-                "type": pricing.type,
-                "category": pricing.category,
-            }
-            if pricing
-            else None
-        ),
-        conversation=(
-            {
-                "id": conversation.id,
-                "expiration_timestamp": conversation.expiration_timestamp,
-                "origin": conversation.origin_type,
-            }
-            if conversation
-            else None
-        ),
+        errors=status.errors,
+        pricing=status.pricing,
+        conversation=status.conversation,
         callback_data=status.biz_opaque_callback_data,
     )
