@@ -15,7 +15,7 @@ import httpx
 import sqlalchemy as sa
 
 from benchmarks.measure import Figures, load, ratio
-from connectors.whatsapp.handoff.store import handoffs
+from connectors.whatsapp.handoff import handoffs
 from connectors.whatsapp.store import conversations, messages
 from connectors.whatsapp.tokens import parse_tokens
 from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, empty_database, postgres_url, settings_for

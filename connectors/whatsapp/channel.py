@@ -21,9 +21,9 @@ from sanic.response import HTTPResponse, json, text
 from cloudapi.outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
 from connectors.whatsapp.gateway import Gateway
-from connectors.whatsapp.handoff.rules import InstructionError, parse_instruction, state_of
+from connectors.whatsapp.handoff import InstructionError, parse_instruction, state_of
 from connectors.whatsapp.routes import add_gateway_routes
-from connectors.whatsapp.sending.sender import AGENT_TOOK_OVER, Recipient, Sender
+from connectors.whatsapp.sending import AGENT_TOOK_OVER, Recipient, Sender
 from connectors.whatsapp.settings import GatewaySettings, load_settings
 from connectors.whatsapp.store import LastInbound, PendingDispatch, StoreClosedError
 from connectors.whatsapp.tracker_control import tracker_control_for

@@ -14,17 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cloudapi.graph import GraphClient
-from connectors.whatsapp.agents.desk import AgentDesk
-from connectors.whatsapp.agents.held_replies import HeldReplies
-from connectors.whatsapp.agents.queries import ConversationQueries
-from connectors.whatsapp.automations.runtime import AutomationRuntime
-from connectors.whatsapp.handoff.handoffs import Handoffs
-from connectors.whatsapp.handoff.store import HandoffStore
-from connectors.whatsapp.sending.sender import Sender
+from connectors.whatsapp.agents import AgentDesk, ConversationQueries, HeldReplies
+from connectors.whatsapp.automations import AutomationRuntime
+from connectors.whatsapp.handoff import Handoffs, HandoffStore
+from connectors.whatsapp.sending import Sender
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import GatewayStore
-from connectors.whatsapp.webhook.intake import Intake
-from connectors.whatsapp.webhook.processing import BotHandler, InboxProcessor
+from connectors.whatsapp.webhook import BotHandler, InboxProcessor, Intake
 from hotel.facts import load_hotels
 from hotel.reservations import ReservationRepository, repository_from_settings
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from rasa.shared.core.events import ConversationPaused, ConversationResumed
 
-from connectors.whatsapp.handoff.tracker import NoTracker, TrackerControl
+from connectors.whatsapp.handoff import NoTracker, TrackerControl
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.whatsapp.settings.automation import AutomationSettings
+from connectors.whatsapp.settings import AutomationSettings
 from connectors.whatsapp.tokens import parse_tokens
 from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, empty_database, settings_for
 from tests.support import SandboxClient

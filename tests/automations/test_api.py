@@ -11,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors.whatsapp.automations.outbox import outbox
+from connectors.whatsapp.automations import outbox
 from connectors.whatsapp.store import statuses
 from tests.automations.conftest import (
     AGENT_TOKEN,

@@ -11,8 +11,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from connectors.whatsapp.automations.outbox import LANE_MARKETING, LANE_REPLY, LANE_TRANSACTIONAL, NewMessage, Outbox
-from connectors.whatsapp.automations.pacing import DatabasePacer, Pacer, RedisPacer
+from connectors.whatsapp.automations import (
+    LANE_MARKETING,
+    LANE_REPLY,
+    LANE_TRANSACTIONAL,
+    DatabasePacer,
+    NewMessage,
+    Outbox,
+    Pacer,
+    RedisPacer,
+)
 from connectors.whatsapp.store import GatewayStore
 
 

@@ -14,7 +14,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 
 from connectors.whatsapp.api.openapi import SPEC
-from connectors.whatsapp.sending.sender import AGENT_TOOK_OVER
+from connectors.whatsapp.sending import AGENT_TOOK_OVER
 from connectors.whatsapp.tokens import parse_tokens
 from hotel.settings import HotelSettings
 from tests.channel.agents_api import PREFIX, AgentsApi

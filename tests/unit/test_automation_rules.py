@@ -14,11 +14,16 @@ from hypothesis import strategies as st
 from cloudapi.inbound import parse_pricing
 from cloudapi.phones import NumberError, parse_guest_number
 from cloudapi.templates import CatalogTemplate, parameter_problems
-from connectors.whatsapp.automations.consent import confirmation, is_opt_out
-from connectors.whatsapp.automations.quiet_hours import in_quiet_hours, next_allowed
-from connectors.whatsapp.automations.requests import MessageRequest, read_batch, read_message
-from connectors.whatsapp.costs.pricing import Charge, load_rate_card, price
-from connectors.whatsapp.costs.reports import reconcile
+from connectors.whatsapp.automations import (
+    MessageRequest,
+    confirmation,
+    in_quiet_hours,
+    is_opt_out,
+    next_allowed,
+    read_batch,
+    read_message,
+)
+from connectors.whatsapp.costs import Charge, load_rate_card, price, reconcile
 from connectors.whatsapp.settings.automation import (
     AutomationSettings,
     AutomationSettingsError,

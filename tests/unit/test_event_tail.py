@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.whatsapp.agents.events import LOOKBACK_IDS, Tail
+from connectors.whatsapp.agents import LOOKBACK_IDS, Tail
 
 
 def rows(*ids: int) -> list[dict[str, int]]:

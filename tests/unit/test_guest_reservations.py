@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from connectors.whatsapp.agents.guest_reservations import guest_reservation, reservation_json, reservation_threads
+from connectors.whatsapp.agents import guest_reservation, reservation_json, reservation_threads
 from hotel.reservations import HttpReservations, SqliteReservations
 from hotel.settings import DEFAULT_SEED_FILE
 from tests.support import free_port

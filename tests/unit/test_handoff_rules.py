@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.whatsapp.handoff.rules import (
+from connectors.whatsapp.handoff import (
     Handoff,
     InstructionError,
     holders_an_agent_may_release,

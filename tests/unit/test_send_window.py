@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.whatsapp.automations.send_window import SendWindow
+from connectors.whatsapp.automations import SendWindow
 
 PERIOD = 0.2
 

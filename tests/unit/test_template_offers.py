@@ -6,8 +6,7 @@ import json
 from datetime import date
 
 from cloudapi.templates import CatalogTemplate
-from connectors.whatsapp.agents.guest_reservations import guest_reservation
-from connectors.whatsapp.agents.offers import known_values, offers
+from connectors.whatsapp.agents import guest_reservation, known_values, offers
 from hotel.facts import load_hotels
 from hotel.reservations import SqliteReservations
 from hotel.settings import DEFAULT_SEED_FILE

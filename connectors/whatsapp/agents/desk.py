@@ -22,12 +22,10 @@ from connectors.whatsapp.agents.guest_reservations import guest_reservation, res
 from connectors.whatsapp.agents.held_replies import HeldReplies, HeldReply
 from connectors.whatsapp.agents.offers import TemplateOffer, find_offer, known_values, offers
 from connectors.whatsapp.agents.queries import ConversationQueries
-from connectors.whatsapp.handoff.handoffs import Handoffs
-from connectors.whatsapp.handoff.rules import agent_holder
-from connectors.whatsapp.handoff.store import HandoffChange
-from connectors.whatsapp.sending.sender import Recipient, Sender, SendOutcome
+from connectors.whatsapp.handoff import HandoffChange, Handoffs, agent_holder
+from connectors.whatsapp.sending import Recipient, Sender, SendOutcome
 from connectors.whatsapp.store import PendingDispatch
-from connectors.whatsapp.templates.catalog import TemplateCatalog
+from connectors.whatsapp.templates import TemplateCatalog
 from hotel.facts import Hotel
 from hotel.language import detect_language
 from hotel.reservations import Reservation, ReservationRepository

@@ -13,8 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cloudapi.window import WINDOW, window_state
-from connectors.whatsapp.handoff.rules import BOT, HolderState, state_of
-from connectors.whatsapp.handoff.store import handoffs
+from connectors.whatsapp.handoff import BOT, HolderState, handoffs, state_of
 from connectors.whatsapp.store import GatewayStore, conversations, messages, statuses
 
 MAX_PAGE = 100

@@ -15,7 +15,7 @@ from connectors.whatsapp.agents.guest_reservations import reservation_json
 from connectors.whatsapp.agents.queries import MAX_PAGE, ConversationQuery, ConversationSummary
 from connectors.whatsapp.api.auth import requires, token_of
 from connectors.whatsapp.api.responses import problem
-from connectors.whatsapp.handoff.store import HandoffChange
+from connectors.whatsapp.handoff import HandoffChange
 
 if TYPE_CHECKING:
     from connectors.whatsapp.gateway import Gateway

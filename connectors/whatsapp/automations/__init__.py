@@ -9,14 +9,8 @@ Imports the costs, the template catalog, the sender, the store, `hotel` and `clo
 """
 
 from connectors.whatsapp.automations.consent import confirmation, is_opt_out
-from connectors.whatsapp.automations.outbox import (
-    LANE_MARKETING,
-    LANE_REPLY,
-    LANE_TRANSACTIONAL,
-    NewMessage,
-    Outbox,
-    outbox,
-)
+from connectors.whatsapp.automations.outbox import Outbox, outbox
+from connectors.whatsapp.automations.outbox_records import LANE_MARKETING, LANE_REPLY, LANE_TRANSACTIONAL, NewMessage
 from connectors.whatsapp.automations.pacing import DatabasePacer, Pacer, RedisPacer
 from connectors.whatsapp.automations.quiet_hours import in_quiet_hours, next_allowed
 from connectors.whatsapp.automations.requests import MessageRequest, read_batch, read_message

@@ -24,15 +24,15 @@ from cloudapi.inbound import TemplateStatusUpdate
 from cloudapi.templates import CatalogTemplate, parameter_problems
 from cloudapi.window import EntryPoints, window_state
 from connectors.whatsapp.automations.consent import confirmation, is_opt_out
-from connectors.whatsapp.automations.outbox import LANE_MARKETING, LANE_REPLY, LANE_TRANSACTIONAL, NewMessage, Outbox
+from connectors.whatsapp.automations.outbox import Outbox
+from connectors.whatsapp.automations.outbox_records import LANE_MARKETING, LANE_REPLY, LANE_TRANSACTIONAL, NewMessage
 from connectors.whatsapp.automations.quiet_hours import next_allowed
 from connectors.whatsapp.automations.requests import MessageRequest, Refusal
-from connectors.whatsapp.costs.entry_points import entry_points_of
-from connectors.whatsapp.costs.pricing import Charge, RateCard, month_bounds, price
-from connectors.whatsapp.sending.sender import Recipient, Sender
-from connectors.whatsapp.settings.automation import AutomationSettings
+from connectors.whatsapp.costs import Charge, RateCard, entry_points_of, month_bounds, price
+from connectors.whatsapp.sending import Recipient, Sender
+from connectors.whatsapp.settings import AutomationSettings
 from connectors.whatsapp.store import GatewayStore, InboundRecord, LastInbound, conversations, messages
-from connectors.whatsapp.templates.catalog import HOLDING_STATUSES, TemplateCatalog, TemplateEvent
+from connectors.whatsapp.templates import HOLDING_STATUSES, TemplateCatalog, TemplateEvent
 from hotel.facts import Hotel
 from hotel.language import detect_language, language_of_number
 from hotel.template_choice import ChoiceError, FreeText, TemplateChoice, choose_message

@@ -29,14 +29,15 @@ from cloudapi.graph import GraphClient
 from cloudapi.outbound import addressed
 from cloudapi.window import window_state
 from connectors.whatsapp.automations.decisions import Automations, GuestFacts, holdable
-from connectors.whatsapp.automations.outbox import Outbox, Outcome, QueuedMessage
+from connectors.whatsapp.automations.outbox import Outbox
+from connectors.whatsapp.automations.outbox_records import Outcome, QueuedMessage
 from connectors.whatsapp.automations.pacing import Pacer
 from connectors.whatsapp.automations.send_window import SendWindow
-from connectors.whatsapp.costs.pricing import price
-from connectors.whatsapp.sending.sender import summary
-from connectors.whatsapp.settings.automation import AutomationSettings
+from connectors.whatsapp.costs import price
+from connectors.whatsapp.sending import summary
+from connectors.whatsapp.settings import AutomationSettings
 from connectors.whatsapp.store import OutboundRecord
-from connectors.whatsapp.templates.catalog import HOLDING_STATUSES
+from connectors.whatsapp.templates import HOLDING_STATUSES
 from hotel.facts import Hotel
 from hotel.template_choice import ChoiceError, TemplateChoice, choose_message
 

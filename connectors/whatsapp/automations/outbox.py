@@ -16,10 +16,9 @@ transactions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -27,14 +26,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cloudapi.errors import ErrorInfo
-from connectors.whatsapp.costs.pricing import Charge
-from connectors.whatsapp.store import Delivery, GatewayStore, OutboundRecord, delivery_of, metadata, statuses
-
-State = Literal["queued", "sending", "sent", "failed", "held", "cancelled", "refused"]
-LANE_REPLY, LANE_TRANSACTIONAL, LANE_MARKETING = 0, 1, 2
-CALLBACK_PREFIX = "gw:"
-"""`biz_opaque_callback_data` of an automation send: the prefix and the outbox id, echoed in every status."""
+from connectors.whatsapp.automations.outbox_records import (
+    CALLBACK_PREFIX,
+    Batch,
+    NewMessage,
+    OutboxEntry,
+    Outcome,
+    QueuedMessage,
+    entry_from_row,
+)
+from connectors.whatsapp.costs import Charge
+from connectors.whatsapp.store import GatewayStore, delivery_of, metadata, statuses
 
 outbox = sa.Table(
     "outbox",
@@ -107,78 +109,6 @@ consent = sa.Table(
 )
 
 
-@dataclass(frozen=True)
-class NewMessage:
-    """A message the API accepted, ready to queue."""
-
-    business_id: str
-    wa_id: str
-    region: str
-    origin: str
-    body: dict[str, Any]
-    lane: int
-    urgent: bool
-    due_at: float
-    state: State
-    purpose: str | None = None
-    purpose_values: dict[str, str] | None = None
-    language: str | None = None
-    template_name: str | None = None
-    template_language: str | None = None
-    category: str | None = None
-    in_window: bool | None = None
-    charge: Charge | None = None
-    error_title: str | None = None
-
-
-@dataclass(frozen=True)
-class QueuedMessage:
-    """A claimed row, as the dispatcher works on it."""
-
-    id: int
-    business_id: str
-    wa_id: str
-    region: str
-    origin: str
-    body: dict[str, Any]
-    lane: int
-    attempts: int
-    purpose: str | None
-    purpose_values: dict[str, str] | None
-    language: str | None
-    template_name: str | None
-    template_language: str | None
-    category: str | None
-    batch_id: str | None
-
-    @property
-    def callback_data(self) -> str:
-        return f"{CALLBACK_PREFIX}{self.id}"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one claimed message."""
-
-    id: int
-    state: State
-    record: OutboundRecord | None = None
-    """The message-log row to write (a send that reached WhatsApp's answer), if any."""
-    wamid: str | None = None
-    due_at: float | None = None
-    attempts: int | None = None
-    error_code: int | None = None
-    error_title: str | None = None
-    error_details: str | None = None
-    sent_at: float | None = None
-    in_window: bool | None = None
-    charge: Charge | None = None
-    body: dict[str, Any] | None = None
-    category: str | None = None
-    template_name: str | None = None
-    template_language: str | None = None
-
-
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -248,58 +178,6 @@ def _row(message: NewMessage, now: float, batch_id: str | None) -> dict[str, Any
         "error_title": message.error_title,
         **_charge_columns(message.charge),
     }
-
-
-@dataclass(frozen=True)
-class Batch:
-    """A batch as the API shows it: its messages are read beside it."""
-
-    id: str
-    business_id: str
-    total: int
-    created_at: float
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One automation message as the API shows it: its queue row, its price, and what WhatsApp's status
-    webhooks said of it once it went (the source of truth: a status that raced ahead of the send counts)."""
-
-    id: int
-    batch_id: str | None
-    business_id: str
-    wa_id: str
-    body: Mapping[str, Any]
-    """The message body as it was queued (raw Cloud API JSON, stored as such)."""
-    purpose: str | None
-    template_name: str | None
-    template_language: str | None
-    category: str | None
-    state: str
-    """The queue's state: queued, held, sending, sent, failed, cancelled."""
-    attempts: int
-    wamid: str | None
-    due_at: float
-    sent_at: float | None
-    refusal: ErrorInfo | None
-    """The Cloud API's answer when it refused the send."""
-    charge: Charge | None
-    delivery: Delivery | None
-
-    @property
-    def shown_state(self) -> str:
-        """The queue's state, or once WhatsApp accepted the message, its delivery status."""
-        if self.state == "sent" and self.delivery is not None and self.delivery.status:
-            return self.delivery.status
-        return self.state
-
-    @property
-    def error(self) -> ErrorInfo | None:
-        """WhatsApp's error: the failed status's, else the refusal's."""
-        delivered = self.delivery
-        if delivered is not None and (delivered.error_code is not None or delivered.error_title is not None):
-            return ErrorInfo(delivered.error_code, delivered.error_title, None, delivered.error_details, None)
-        return self.refusal
 
 
 class Outbox:
@@ -539,7 +417,7 @@ class Outbox:
             if row is None:
                 return None
             deliveries = await delivery_of(connection, [row.wamid] if row.wamid else [])
-        return _entry(row, deliveries.get(row.wamid))
+        return entry_from_row(row, deliveries.get(row.wamid))
 
     async def batch(self, batch_id: str) -> tuple[Batch, list[OutboxEntry]] | None:
         async with self._store.engine.connect() as connection:
@@ -551,7 +429,7 @@ class Outbox:
             ).all()
             deliveries = await delivery_of(connection, [r.wamid for r in rows if r.wamid])
         batch = Batch(head.id, head.business_id, head.total, head.created_at)
-        return batch, [_entry(row, deliveries.get(row.wamid)) for row in rows]
+        return batch, [entry_from_row(row, deliveries.get(row.wamid)) for row in rows]
 
     async def marketing_spent(self, business_id: str, since: float, until: float) -> Decimal:
         """What this number's marketing messages of the period are priced at (queued, held and sent ones:
@@ -569,43 +447,6 @@ class Outbox:
         return sum((Decimal(a) for a in amounts), Decimal(0))
 
 
-def _entry(row: Any, delivery: Delivery | None) -> OutboxEntry:
-    charge = None
-    if row.charge_kind is not None:
-        amount = None if row.charge_amount is None else Decimal(row.charge_amount)
-        charge = Charge(
-            row.charge_kind,
-            row.charge_market,
-            bool(row.charge_billable),
-            amount,
-            row.charge_currency,
-            row.charge_reason,
-            category=row.charge_kind,
-        )
-    refusal = None
-    if row.error_code is not None or row.error_title is not None:
-        refusal = ErrorInfo(row.error_code, row.error_title, None, row.error_details, None)
-    return OutboxEntry(
-        id=row.id,
-        batch_id=row.batch_id,
-        business_id=row.business_id,
-        wa_id=row.wa_id,
-        body=json.loads(row.body) if row.body else {},
-        purpose=row.purpose,
-        template_name=row.template_name,
-        template_language=row.template_language,
-        category=row.category,
-        state=row.state,
-        attempts=row.attempts,
-        wamid=row.wamid,
-        due_at=row.due_at,
-        sent_at=row.sent_at,
-        refusal=refusal,
-        charge=charge,
-        delivery=delivery,
-    )
-
-
 def callback_id(callback_data: str | None) -> int | None:
     """The outbox id in a status's `biz_opaque_callback_data`, if the gateway's automations sent it."""
     if not callback_data or not callback_data.startswith(CALLBACK_PREFIX):
@@ -614,19 +455,4 @@ def callback_id(callback_data: str | None) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-__all__ = [
-    "CALLBACK_PREFIX",
-    "LANE_MARKETING",
-    "LANE_REPLY",
-    "LANE_TRANSACTIONAL",
-    "NewMessage",
-    "Outbox",
-    "Outcome",
-    "QueuedMessage",
-    "batches",
-    "callback_id",
-    "consent",
-    "idempotency",
-    "outbox",
-    "statuses",
-]
+__all__ = ["Outbox", "batches", "callback_id", "consent", "idempotency", "outbox"]

@@ -24,11 +24,9 @@ from sanic.response import HTTPResponse, json, text
 
 from connectors.whatsapp.api.auth import requires, token_of
 from connectors.whatsapp.api.responses import problem
-from connectors.whatsapp.automations.outbox import NewMessage, OutboxEntry
+from connectors.whatsapp.automations.outbox_records import NewMessage, OutboxEntry
 from connectors.whatsapp.automations.requests import MessageRequest, Problem, Refusal, read_batch, read_message
-from connectors.whatsapp.costs.pricing import Charge, month_bounds
-from connectors.whatsapp.costs.reports import cost_report, reconcile, report_csv
-from connectors.whatsapp.costs.source import month_messages
+from connectors.whatsapp.costs import Charge, cost_report, month_bounds, month_messages, reconcile, report_csv
 
 if TYPE_CHECKING:
     from connectors.whatsapp.automations.runtime import AutomationRuntime

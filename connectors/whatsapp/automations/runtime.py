@@ -16,11 +16,11 @@ from connectors.whatsapp.automations.decisions import Automations
 from connectors.whatsapp.automations.dispatcher import Dispatcher
 from connectors.whatsapp.automations.outbox import Outbox
 from connectors.whatsapp.automations.pacing import pacer_for
-from connectors.whatsapp.costs.pricing import load_rate_card
-from connectors.whatsapp.sending.sender import Sender
+from connectors.whatsapp.costs import load_rate_card
+from connectors.whatsapp.sending import Sender
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import GatewayStore, InboundRecord
-from connectors.whatsapp.templates.catalog import TemplateCatalog
+from connectors.whatsapp.templates import TemplateCatalog
 from hotel.facts import Hotel
 
 log = logging.getLogger(__name__)

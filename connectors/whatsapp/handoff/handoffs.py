@@ -22,7 +22,7 @@ from connectors.whatsapp.handoff.rules import (
 )
 from connectors.whatsapp.handoff.store import HandoffChange, HandoffStore
 from connectors.whatsapp.handoff.tracker import NoTracker, TrackerControl
-from connectors.whatsapp.sending.sender import Recipient
+from connectors.whatsapp.sending import Recipient
 
 log = logging.getLogger(__name__)
 
