@@ -53,8 +53,10 @@ def rule_intents() -> set[str]:
 
 
 def responses_sent_by_actions() -> set[str]:
-    """Every response name the action server's code sends (`actions/*.py`)."""
-    code = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "actions").glob("*.py"))
+    """Every response name the action server's code sends (`actions/*.py`, and the answers it picks from
+    `hotel/*.py`)."""
+    paths = [*(ROOT / "actions").glob("*.py"), *(ROOT / "hotel").glob("*.py")]
+    code = "\n".join(path.read_text(encoding="utf-8") for path in paths)
     return set(re.findall(r'"(utter_\w+)"', code))
 
 
