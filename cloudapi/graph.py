@@ -106,9 +106,9 @@ class GraphClient:
             f"{self._config.versioned_url}/{waba_id}/message_templates",
             {"limit": PAGE_SIZE},
         )
-        asked: set[str] = set()
-        while request is not None and repr(request) not in asked:
-            asked.add(repr(request))
+        asked: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        while request is not None and (key := (request[0], tuple(sorted(request[1].items())))) not in asked:
+            asked.add(key)
             url, params = request
             async with self._client().get(url, params=params) as response:
                 page = await _answer(response)

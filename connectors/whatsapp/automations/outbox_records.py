@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from cloudapi.errors import ErrorInfo
 from connectors.whatsapp.costs import Charge
-from connectors.whatsapp.store import Delivery, OutboundRecord
+from connectors.whatsapp.store import Delivery, OutboundRecord, stored_error
 
 __all__ = [
     "CALLBACK_PREFIX",
@@ -153,9 +153,8 @@ class OutboxEntry:
     @property
     def error(self) -> ErrorInfo | None:
         """WhatsApp's error: the failed status's, else the refusal's."""
-        delivered = self.delivery
-        if delivered is not None and (delivered.error_code is not None or delivered.error_title is not None):
-            return ErrorInfo(delivered.error_code, delivered.error_title, None, delivered.error_details, None)
+        if self.delivery is not None and self.delivery.error is not None:
+            return self.delivery.error
         return self.refusal
 
 
@@ -172,9 +171,6 @@ def entry_from_row(row: Any, delivery: Delivery | None) -> OutboxEntry:
             row.charge_reason,
             category=row.charge_kind,
         )
-    refusal = None
-    if row.error_code is not None or row.error_title is not None:
-        refusal = ErrorInfo(row.error_code, row.error_title, None, row.error_details, None)
     return OutboxEntry(
         id=row.id,
         batch_id=row.batch_id,
@@ -190,7 +186,7 @@ def entry_from_row(row: Any, delivery: Delivery | None) -> OutboxEntry:
         wamid=row.wamid,
         due_at=row.due_at,
         sent_at=row.sent_at,
-        refusal=refusal,
+        refusal=stored_error(row.error_code, row.error_title, row.error_details),
         charge=charge,
         delivery=delivery,
     )

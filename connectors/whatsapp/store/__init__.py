@@ -16,6 +16,7 @@ from connectors.whatsapp.store.records import (
     OutboundRecord,
     PendingDispatch,
     StatusRecord,
+    stored_error,
 )
 from connectors.whatsapp.store.schema import (
     STATUS_RANK,
@@ -46,4 +47,5 @@ __all__ = [
     "messages",
     "metadata",
     "statuses",
+    "stored_error",
 ]

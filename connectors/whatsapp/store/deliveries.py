@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloudapi.errors import ErrorInfo
 from cloudapi.inbound import Pricing, parse_pricing
+from connectors.whatsapp.store.records import stored_error
 from connectors.whatsapp.store.schema import STATUS_RANK, statuses
 
 
@@ -21,9 +23,7 @@ class Delivery:
     """The highest status WhatsApp reported for one message, its error if it failed, and its pricing."""
 
     status: str
-    error_code: int | None
-    error_title: str | None
-    error_details: str | None
+    error: ErrorInfo | None
     pricing: Pricing | None
 
 
@@ -39,11 +39,8 @@ async def delivery_of(connection: AsyncConnection, wamids: Sequence[str]) -> dic
             pricing = parse_pricing(json.loads(row.pricing)) if row.pricing else None
             known = found.get(row.wamid)
             if known is None or STATUS_RANK.get(row.status, 0) > STATUS_RANK.get(known.status, 0):
-                found[row.wamid] = Delivery(
-                    row.status, row.error_code, row.error_title, row.error_details, pricing or (known and known.pricing)
-                )
+                error = stored_error(row.error_code, row.error_title, row.error_details)
+                found[row.wamid] = Delivery(row.status, error, pricing or (known and known.pricing))
             elif pricing and known.pricing is None:
-                found[row.wamid] = Delivery(
-                    known.status, known.error_code, known.error_title, known.error_details, pricing
-                )
+                found[row.wamid] = Delivery(known.status, known.error, pricing)
     return found

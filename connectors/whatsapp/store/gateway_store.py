@@ -30,6 +30,7 @@ from connectors.whatsapp.store.records import (
     OutboundRecord,
     PendingDispatch,
     StatusRecord,
+    stored_error,
 )
 from connectors.whatsapp.store.schema import (
     STATUS_RANK,
@@ -123,9 +124,8 @@ def _errors_of(row: Any) -> tuple[ErrorInfo, ...]:
     """Every error of a stored status; a row from before the `errors` column has its first one only."""
     if row.errors:
         return tuple(ErrorInfo(**error) for error in json.loads(row.errors))
-    if row.error_code is None and row.error_title is None:
-        return ()
-    return (ErrorInfo(row.error_code, row.error_title, None, row.error_details, None),)
+    first = stored_error(row.error_code, row.error_title, row.error_details)
+    return () if first is None else (first,)
 
 
 class GatewayStore:

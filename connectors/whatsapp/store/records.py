@@ -67,6 +67,13 @@ class StatusRecord:
         return self.errors[0] if self.errors else None
 
 
+def stored_error(code: int | None, title: str | None, details: str | None) -> ErrorInfo | None:
+    """The error kept in a row's `error_code`, `error_title` and `error_details` columns, if it has one."""
+    if code is None and title is None:
+        return None
+    return ErrorInfo(code, title, None, details, None)
+
+
 @dataclass(frozen=True)
 class LastInbound:
     """WhatsApp's timestamp and id of a guest's newest message to one business number."""
