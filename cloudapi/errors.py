@@ -41,6 +41,7 @@ __all__ = [
     "error_from_response",
     "is_retryable",
     "parse_error_info",
+    "went_unanswered",
 ]
 
 RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057})
@@ -192,6 +193,14 @@ def is_retryable(error: BaseException) -> bool:
     if _known_class(error.code) is not None or error.http_status is None:
         return False
     return error.http_status >= 500 or error.http_status == 429
+
+
+def went_unanswered(error: BaseException) -> bool:
+    """Whether a request timed out: it may have reached WhatsApp, which may have accepted the message. The Cloud
+    API takes no idempotency key, so sending it again could reach the guest twice; such a send is left to its
+    status webhooks to settle. (A refused connection, or one dropped before an answer began, is retried: aiohttp
+    raises those for a pooled connection the server had closed, which the request never reached.)"""
+    return isinstance(error, (TimeoutError, asyncio.TimeoutError))
 
 
 def _as_int(value: Any) -> int | None:

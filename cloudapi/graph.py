@@ -7,7 +7,7 @@ page, whichever of Meta's two paging styles the answer uses).
 
 Retries cover timeouts, network errors, 5xx and the throttling codes (`errors.is_retryable`), with
 exponential backoff and jitter, honouring `Retry-After`; a permanent error is raised at once. A send that
-got a 2xx is never sent again.
+got a 2xx is never sent again, nor one that timed out (WhatsApp may have it: see `errors.went_unanswered`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from cloudapi.errors import GraphApiError, error_from_response, is_retryable
+from cloudapi.errors import GraphApiError, error_from_response, is_retryable, went_unanswered
 
 __all__ = ["CONNECTIONS", "GraphClient", "GraphConfig", "next_page"]
 
@@ -84,8 +84,8 @@ class GraphClient:
 
     async def send(self, business_id: str, body: dict[str, Any], attempts: int | None = None) -> str:
         """Send one message body (already addressed) and return its wamid; `attempts` (default: the config's)
-        bounds the retries of this call."""
-        answer = await self._post(business_id, body, attempts or self._config.max_attempts)
+        bounds the retries of this call. A timeout is raised at once, never retried (`went_unanswered`)."""
+        answer = await self._post(business_id, body, attempts or self._config.max_attempts, resend_unanswered=False)
         messages = answer.get("messages") if isinstance(answer, dict) else None
         if not messages or not isinstance(messages[0], dict) or "id" not in messages[0]:
             raise GraphApiError(None, "Unexpected answer", details=str(answer)[:200], http_status=200)
@@ -118,7 +118,7 @@ class GraphClient:
             request = next_page(url, page)
         return items
 
-    async def _post(self, business_id: str, body: dict[str, Any], attempts: int) -> Any:
+    async def _post(self, business_id: str, body: dict[str, Any], attempts: int, resend_unanswered: bool = True) -> Any:
         url = f"{self._config.versioned_url}/{business_id}/messages"
         for attempt in range(1, attempts + 1):
             try:
@@ -126,6 +126,8 @@ class GraphClient:
                     return await _answer(response)
             except Exception as error:
                 if attempt == attempts or not is_retryable(error):
+                    raise
+                if not resend_unanswered and went_unanswered(error):
                     raise
                 delay = self._backoff(attempt, error)
                 log.info(

@@ -184,11 +184,9 @@ def _graph_routes(app: Sanic, sandbox: Sandbox) -> None:
         _authorise(request, sandbox)
         number = _business(sandbox, version, phone_number_id)
         body = _json_body(request)
-        await _inject_faults(sandbox)
-        outcome = validate_request(body, number, sandbox.catalog, lambda media_id: media_id in sandbox.threads.media)
-        if isinstance(outcome, ReadReceipt):
-            return _mark_read(sandbox, number, outcome)
-        return _accept(sandbox, number, outcome, body.get("to"))
+        # Like Meta, a request that arrived is carried out even when its client stops waiting (a timeout):
+        # Sanic cancels the handler of a closed connection, so the work is shielded from it.
+        return await asyncio.shield(_carry_out(sandbox, number, body))
 
     @app.get("/<version>/<waba_id>/message_templates")
     async def templates(request: Request, version: str, waba_id: str) -> HTTPResponse:
@@ -256,6 +254,14 @@ def _page(items: list[dict[str, Any]], request: Request) -> dict[str, Any]:
     if start + limit < len(items):
         paging["next"] = f"{request.url.split('?')[0]}?limit={limit}&after={cursors['after']}"
     return {"data": data, "paging": paging}
+
+
+async def _carry_out(sandbox: Sandbox, number: PhoneNumber, body: Any) -> HTTPResponse:
+    await _inject_faults(sandbox)
+    outcome = validate_request(body, number, sandbox.catalog, lambda media_id: media_id in sandbox.threads.media)
+    if isinstance(outcome, ReadReceipt):
+        return _mark_read(sandbox, number, outcome)
+    return _accept(sandbox, number, outcome, body.get("to"))
 
 
 async def _inject_faults(sandbox: Sandbox) -> None:

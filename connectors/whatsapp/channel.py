@@ -17,6 +17,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from cloudapi.outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
@@ -26,7 +27,8 @@ from connectors.whatsapp.routes import add_gateway_routes
 from connectors.whatsapp.sending import AGENT_TOOK_OVER, Recipient, Sender
 from connectors.whatsapp.settings import GatewaySettings, load_settings
 from connectors.whatsapp.store import LastInbound, PendingDispatch, StoreClosedError
-from connectors.whatsapp.tracker_control import tracker_control_for
+from connectors.whatsapp.tracker_control import RasaTrackers, tracker_control_for
+from connectors.whatsapp.turn_failures import TurnFailedError, action_failures
 
 log = logging.getLogger(__name__)
 CHANNEL_NAME = "whatsapp"
@@ -45,7 +47,9 @@ class WhatsAppOutput(OutputChannel):
     """Turns Rasa's responses into WhatsApp messages sent by the gateway's `Sender`.
 
     `reply_to` is the guest message being answered: with `WHATSAPP_REPLY_CONTEXT=auto` the first message of
-    the answer quotes it when the guest has written again since, so the reply shows what it answers.
+    the answer quotes it when the guest has written again since, so the reply shows what it answers. Each
+    message of the answer is sent under the key `reply:<guest message>#<place in the turn>`: a turn run again
+    after a crash, or replayed from the tracker, sends only what did not go out.
     """
 
     @classmethod
@@ -55,6 +59,8 @@ class WhatsAppOutput(OutputChannel):
     def __init__(self, gateway: Gateway, reply_to: str | None = None) -> None:
         self._gateway = gateway
         self._reply_to = reply_to
+        self._turn = reply_to
+        self._sent = 0
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_all(recipient_id, text_messages(text))
@@ -126,12 +132,21 @@ class WhatsAppOutput(OutputChannel):
         )
         if state_of(handoff.holder) == "agent":
             for body in bodies:
-                await sender.withhold(recipient, body, "bot", AGENT_TOOK_OVER)
+                await sender.withhold(recipient, body, "bot", AGENT_TOOK_OVER, self._next_key())
             return
         context = self._context(last_inbound)
         for body in bodies:
-            await sender.send(recipient, body, origin="bot", context_id=context, last_inbound=last_inbound)
+            key = self._next_key()
+            await sender.send(recipient, body, origin="bot", context_id=context, last_inbound=last_inbound, key=key)
             context = None
+
+    def _next_key(self) -> str | None:
+        """The next message's key in this turn; None for a message that answers no guest message (a proactive
+        send through `trigger_intent`), which gets a key of its own."""
+        if self._turn is None:
+            return None
+        self._sent += 1
+        return f"reply:{self._turn}#{self._sent}"
 
     def _context(self, last_inbound: LastInbound | None) -> str | None:
         """The guest message to quote on this answer's first message, if any (then never again): with
@@ -164,6 +179,33 @@ class WhatsAppInput(InputChannel):
 
     def __init__(self, settings: GatewaySettings, clock: Callable[[], float] | None = None) -> None:
         self.gateway = Gateway(settings, clock) if clock else Gateway(settings)
+        self._trackers: RasaTrackers | None = None
+
+    async def _to_bot(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], item: PendingDispatch) -> None:
+        """Give a guest message to the bot. One whose turn may have run in a process that stopped is looked up
+        in the tracker first: if the turn is there, its answers are sent again (only those that did not go out
+        leave), instead of running the bot twice. An action that failed in the turn fails the turn."""
+        recipient = Recipient(item.business_id, item.wa_id)
+        output = WhatsAppOutput(self.gateway, reply_to=item.wamid)
+        if item.resumed and self._trackers is not None:
+            said = await self._trackers.turn_responses(recipient.sender_id, item.wamid)
+            if said is not None:
+                log.info("message %s: its turn ran before a process stopped; sending what did not go out", item.wamid)
+                for response in said:
+                    await output.send_response(recipient.sender_id, response)
+                return
+        message = UserMessage(
+            text=item.text,
+            output_channel=output,
+            sender_id=recipient.sender_id,
+            input_channel=CHANNEL_NAME,
+            message_id=item.wamid,
+            metadata=item.meta,
+        )
+        with action_failures() as failures:
+            await on_new_message(message)
+        if failures:
+            raise TurnFailedError(failures[0])
 
     def get_output_channel(self) -> OutputChannel:
         """The channel Rasa uses for `trigger_intent?output_channel=whatsapp` and other proactive sends."""
@@ -174,17 +216,7 @@ class WhatsAppInput(InputChannel):
         webhook = Blueprint("whatsapp_webhook", __name__)
 
         async def to_bot(item: PendingDispatch) -> None:
-            recipient = Recipient(item.business_id, item.wa_id)
-            await on_new_message(
-                UserMessage(
-                    text=item.text,
-                    output_channel=WhatsAppOutput(gateway, reply_to=item.wamid),
-                    sender_id=recipient.sender_id,
-                    input_channel=CHANNEL_NAME,
-                    message_id=item.wamid,
-                    metadata=item.meta,
-                )
-            )
+            await self._to_bot(on_new_message, item)
 
         @webhook.listener("before_server_start")
         async def start(app: Any, _: Any) -> None:
@@ -194,6 +226,8 @@ class WhatsAppInput(InputChannel):
         async def recover(app: Any, _: Any) -> None:
             settle_heap()
             gateway.handoffs.tracker = tracker_control_for(app)
+            if isinstance(gateway.handoffs.tracker, RasaTrackers):
+                self._trackers = gateway.handoffs.tracker
             gateway.handoffs.start()
             if gateway.processor is not None:
                 gateway.processor.start()
@@ -227,6 +261,9 @@ class WhatsAppInput(InputChannel):
                 await gateway.intake.save(body)
             except StoreClosedError:
                 return text("the gateway is stopping; deliver again", status=503)
+            except (SQLAlchemyError, OSError) as error:
+                log.error("webhook not stored, the gateway store is unavailable: %s", error)
+                return text("the gateway store is unavailable; deliver again", status=503)
             if gateway.processor is not None:
                 gateway.processor.submit()
             return text("EVENT_RECEIVED")

@@ -16,7 +16,7 @@ from pathlib import Path
 from cloudapi.graph import GraphClient
 from connectors.whatsapp.agents import AgentDesk, ConversationQueries, HeldReplies
 from connectors.whatsapp.automations import AutomationRuntime
-from connectors.whatsapp.handoff import Handoffs, HandoffStore
+from connectors.whatsapp.handoff import FailedTurns, Handoffs, HandoffStore
 from connectors.whatsapp.sending import Sender
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import GatewayStore
@@ -77,6 +77,7 @@ class Gateway:
             self.owner,
             screen=self.desk.screen,
             listener=self.automation,
+            failed_turn=FailedTurns(self.handoffs, self.sender),
         )
         self.automation.start(self.sender)
         log.info(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.shared.core.events import ConversationPaused, ConversationResumed
+from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
 from connectors.whatsapp.handoff import NoTracker, TrackerControl
 
@@ -40,6 +40,28 @@ class RasaTrackers:
                 return
             tracker.update(ConversationPaused() if paused else ConversationResumed())
             await agent.tracker_store.save(tracker)
+
+    async def turn_responses(self, sender_id: str, message_id: str) -> list[dict[str, Any]] | None:
+        """What the bot said in its turn on the guest message `message_id` (Rasa keeps the message id on the
+        user event), in order; None when the tracker has no such turn (it never ran, or Rasa stopped before
+        saving it: Rasa saves a tracker once, at the end of a turn)."""
+        agent = getattr(self._app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return None
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is None:
+            return None
+        responses: list[dict[str, Any]] | None = None
+        for event in tracker.events:
+            if isinstance(event, UserUttered):
+                if responses is not None:
+                    break
+                if event.message_id == message_id:
+                    responses = []
+            elif responses is not None and isinstance(event, BotUttered):
+                responses.append(event.message())
+        return responses
 
 
 def tracker_control_for(app: Any) -> TrackerControl:

@@ -1,5 +1,5 @@
 """A status that races ahead of its send's answer, on PostgreSQL: two transactions, one recording the status
-and one the sent message, each committing without the other's row in sight, must not leave the message
+and one the send's outcome, each committing without the other's row in sight, must not leave the message
 without its status."""
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ async def test_the_send_recorded_while_its_status_is_being_recorded_waits_and_ge
         type="text",
         text="Hola",
         body={"type": "text", "text": {"body": "Hola"}},
-        state="accepted",
+        state="sending",
         origin="bot",
-        wamid="wamid.race",
+        send_key="reply:wamid.guest#1",
     )
     try:
+        slot = await store.record_send(sent, time.time())  # recorded before the Graph call
         async with store.transaction() as connection:
             await store.record_statuses(connection, [delivered], time.time())  # the status webhook, uncommitted
-            recording = asyncio.create_task(store.record_outbound(sent, time.time()))
+            recording = asyncio.create_task(store.finish_send(slot.message_id, "accepted", time.time(), "wamid.race"))
             await asyncio.sleep(0.5)
             assert not recording.done(), "the send's record waits for the transaction holding its wamid"
         await asyncio.wait_for(recording, 10)

@@ -1,18 +1,20 @@
 """Sending a business message: the window guard, the Graph call, and the message log, in that order.
 
-Every send ends in the store as `accepted` (with its wamid), `failed` (with WhatsApp's error code, title and
-details) or `blocked` (a free-form message outside the customer service window, never sent to the API, so
-an action can choose a template instead).
+Every send is recorded as `sending` before its Graph call and ends in the store as `accepted` (with its
+wamid), `failed` (with WhatsApp's error code, title and details), `unknown` (the call timed out: WhatsApp may
+have it, and its status webhooks settle it) or `blocked` (a free-form message outside the customer service
+window, never sent to the API, so an action can choose a template instead).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal, cast
 
-from cloudapi.errors import GraphApiError, is_retryable
+from cloudapi.errors import ErrorInfo, GraphApiError, is_retryable, went_unanswered
 from cloudapi.graph import GraphClient
 from cloudapi.outbound import addressed
 from cloudapi.window import is_template, window_state
@@ -46,9 +48,12 @@ class Recipient:
         return cls(business_id, wa_id)
 
 
+SendState = Literal["accepted", "failed", "blocked", "unknown"]
+
+
 @dataclass(frozen=True)
 class SendOutcome:
-    state: Literal["accepted", "failed", "blocked"]
+    state: SendState
     wamid: str | None = None
     error_code: int | None = None
     error_title: str | None = None
@@ -56,7 +61,14 @@ class SendOutcome:
 
 
 class Sender:
-    """Sends message bodies built by `outbound` for one gateway process."""
+    """Sends message bodies built by `outbound` for one gateway process.
+
+    Each send is recorded under its key before the Graph call and marked with its outcome after, and the key
+    goes out as `biz_opaque_callback_data`. A key the store already has is not sent again: a bot turn run
+    again after a crash sends only what did not go out. The one exception is a send still `sending`, whose
+    process stopped during its Graph call: WhatsApp may or may not have it, and no idempotency key exists to
+    ask, so it is sent again unless a status webhook already named it.
+    """
 
     def __init__(self, store: GatewayStore, graph: GraphClient, clock: Callable[[], float]) -> None:
         self._store = store
@@ -70,9 +82,11 @@ class Sender:
         origin: str = "bot",
         context_id: str | None = None,
         last_inbound: LastInbound | Literal["unknown"] | None = "unknown",
+        key: str | None = None,
     ) -> SendOutcome:
-        """Send `body` unless the window forbids it; `last_inbound` spares the look-up when the caller has it."""
-        preview = summary(body)
+        """Send `body` unless the window forbids it; `last_inbound` spares the look-up when the caller has it.
+        `key` makes the send once-only (a bot answer's is its guest message and its place in the turn)."""
+        key = key or f"send:{uuid.uuid4().hex}"
         if not is_template(body):
             if last_inbound == "unknown":
                 last_inbound = await self._store.last_inbound(recipient.business_id, recipient.wa_id)
@@ -83,57 +97,84 @@ class Sender:
                     if last is None
                     else "customer service window closed: the guest's last message is over 24 hours old"
                 )
-                return await self.withhold(recipient, body, origin, reason)
-        message = addressed(body, recipient.wa_id, context_message_id=context_id)
+                return await self.withhold(recipient, body, origin, reason, key)
+        message = addressed(body, recipient.wa_id, context_message_id=context_id, callback_data=key)
+        slot = await self._store.record_send(self._record(recipient, message, origin, "sending", key), self._clock())
+        if slot.earlier is not None and slot.earlier != "sending":
+            log.info("message %d (%s) was recorded before, %s: not sent again", slot.message_id, key, slot.earlier)
+            return SendOutcome(_outcome_state(slot.earlier), wamid=slot.wamid)
+        if slot.earlier == "sending":
+            log.warning("message %d was being sent when a process stopped: sending it again", slot.message_id)
+        return await self._call(recipient, message, slot.message_id)
+
+    async def _call(self, recipient: Recipient, message: dict[str, Any], message_id: int) -> SendOutcome:
+        """The Graph call of a recorded send, and its outcome in the record."""
         try:
             wamid = await self._graph.send(recipient.business_id, message)
         except GraphApiError as error:
-            message_id = await self._record(
-                recipient,
-                message,
-                preview,
-                origin,
-                "failed",
-                error_code=error.code,
-                error_title=error.title,
-                error_details=error.details,
-            )
+            await self._store.finish_send(message_id, "failed", self._clock(), error=_info(error))
             log.error("send of message %d from %s refused: %s", message_id, recipient.business_id, error)
             log.debug("message %d was to %s", message_id, recipient.sender_id)
             return SendOutcome("failed", error_code=error.code, error_title=error.title)
         except Exception as error:
+            if went_unanswered(error):
+                title = "no answer from WhatsApp in time: it may have the message; its status webhooks will say"
+                await self._store.finish_send(message_id, "unknown", self._clock(), error=_titled(title))
+                log.error(
+                    "send of message %d from %s unanswered: left to its status webhooks",
+                    message_id,
+                    recipient.business_id,
+                )
+                return SendOutcome("unknown", error_title=title)
             if not is_retryable(error):
                 raise
             title = f"network error: {type(error).__name__}"
-            message_id = await self._record(recipient, message, preview, origin, "failed", error_title=title)
+            await self._store.finish_send(message_id, "failed", self._clock(), error=_titled(title))
             log.error("send of message %d from %s failed after retries: %s", message_id, recipient.business_id, title)
             log.debug("message %d was to %s", message_id, recipient.sender_id)
             return SendOutcome("failed", error_title=title)
-        await self._record(recipient, message, preview, origin, "accepted", wamid=wamid)
+        await self._store.finish_send(message_id, "accepted", self._clock(), wamid=wamid)
         return SendOutcome("accepted", wamid=wamid)
 
-    async def withhold(self, recipient: Recipient, body: dict[str, Any], origin: str, reason: str) -> SendOutcome:
+    async def withhold(
+        self, recipient: Recipient, body: dict[str, Any], origin: str, reason: str, key: str | None = None
+    ) -> SendOutcome:
         """Record `body` as blocked, with why, and never send it."""
-        message_id = await self._record(recipient, body, summary(body), origin, "blocked", blocked_reason=reason)
-        log.warning("blocked %s message %d from %s: %s", body.get("type"), message_id, recipient.business_id, reason)
-        log.debug("message %d was to %s", message_id, recipient.sender_id)
+        record = replace(
+            self._record(recipient, body, origin, "blocked", key or f"send:{uuid.uuid4().hex}"), blocked_reason=reason
+        )
+        slot = await self._store.record_send(record, self._clock())
+        if slot.earlier is None:
+            log.warning(
+                "blocked %s message %d from %s: %s", body.get("type"), slot.message_id, recipient.business_id, reason
+            )
+            log.debug("message %d was to %s", slot.message_id, recipient.sender_id)
         return SendOutcome("blocked", reason=reason)
 
-    async def _record(
-        self, recipient: Recipient, body: dict[str, Any], preview: str, origin: str, state: str, **outcome: Any
-    ) -> int:
-        """The message log's id of the recorded send: the logs name it, never the guest's number."""
-        record = OutboundRecord(
+    @staticmethod
+    def _record(recipient: Recipient, body: dict[str, Any], origin: str, state: str, key: str) -> OutboundRecord:
+        return OutboundRecord(
             business_id=recipient.business_id,
             wa_id=recipient.wa_id,
             type=str(body.get("type", "unknown")),
-            text=preview,
+            text=summary(body),
             body=body,
             state=state,
             origin=origin,
-            **outcome,
+            send_key=key,
         )
-        return await self._store.record_outbound(record, self._clock())
+
+
+def _outcome_state(state: str) -> SendState:
+    return cast(SendState, state) if state in ("accepted", "failed", "blocked") else "unknown"
+
+
+def _info(error: GraphApiError) -> ErrorInfo:
+    return ErrorInfo(error.code, error.title, None, error.details, None)
+
+
+def _titled(title: str) -> ErrorInfo:
+    return ErrorInfo(None, title, None, None, None)
 
 
 def summary(body: dict[str, Any]) -> str:

@@ -54,6 +54,12 @@ class GatewaySettings:
     process_inbox: bool = True
     claim_lease_seconds: float = 60.0
     sweep_seconds: float = 30.0
+    worker_timeout_seconds: float = 10.0
+    """A process that has not beaten for this long is taken as stopped: another takes over its guest messages."""
+    turn_attempts: int = 3
+    """Tries of a bot turn that failed (Rasa raised, or an action failed) before the guest is told reception will
+    answer and the thread goes to the queue (reason `bot_error`)."""
+    turn_retry_seconds: float = 2.0
     max_body_bytes: int = 3 * 1024 * 1024
     send_timeout_seconds: float = 10.0
     send_max_attempts: int = 5
@@ -92,6 +98,9 @@ SOURCES: dict[str, tuple[str | None, str]] = {
     "process_inbox": (None, "GATEWAY_PROCESS_INBOX"),
     "claim_lease_seconds": (None, "GATEWAY_CLAIM_LEASE_SECONDS"),
     "sweep_seconds": (None, "GATEWAY_SWEEP_SECONDS"),
+    "worker_timeout_seconds": (None, "GATEWAY_WORKER_TIMEOUT_SECONDS"),
+    "turn_attempts": (None, "GATEWAY_TURN_ATTEMPTS"),
+    "turn_retry_seconds": (None, "GATEWAY_TURN_RETRY_SECONDS"),
     "max_body_bytes": (None, "GATEWAY_MAX_BODY_BYTES"),
     "send_timeout_seconds": (None, "WHATSAPP_SEND_TIMEOUT_SECONDS"),
     "send_max_attempts": (None, "WHATSAPP_SEND_MAX_ATTEMPTS"),
@@ -134,6 +143,8 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
         raise SettingsError("WHATSAPP_REPLY_CONTEXT must be never, auto (quote when the guest wrote again) or always")
     if settings.handoff_idle_release_minutes < 0:
         raise SettingsError("HANDOFF_IDLE_RELEASE_MINUTES must be 0 (held threads stay held) or more")
+    if settings.turn_attempts < 1 or settings.worker_timeout_seconds <= 0:
+        raise SettingsError("GATEWAY_TURN_ATTEMPTS must be 1 or more and GATEWAY_WORKER_TIMEOUT_SECONDS above 0")
     if not settings.api_url.startswith(("http://", "https://")):
         raise SettingsError(f"WHATSAPP_API_URL={settings.api_url!r} must be an http(s) URL")
     return settings

@@ -2,11 +2,13 @@
 conversations with their window, on SQLite or PostgreSQL through SQLAlchemy 1.4's async core.
 
 `schema` holds the tables, `records` the typed records the store takes and gives, `engine` the engine and
-SQLite's writer queue, `gateway_store` the reads and writes, `deliveries` what the statuses say of a send.
+SQLite's writer queue, `gateway_store` the reads and writes, `dispatches` the guest messages on their way to
+the bot and the processes alive, `deliveries` what the statuses say of a send.
 It imports nothing of the gateway above it but `cloudapi` (what WhatsApp is), so every package may use it.
 """
 
 from connectors.whatsapp.store.deliveries import Delivery, delivery_of
+from connectors.whatsapp.store.dispatches import DispatchStore, owner_of
 from connectors.whatsapp.store.engine import StoreClosedError, engine_for
 from connectors.whatsapp.store.gateway_store import GatewayStore
 from connectors.whatsapp.store.records import (
@@ -15,6 +17,7 @@ from connectors.whatsapp.store.records import (
     LastInbound,
     OutboundRecord,
     PendingDispatch,
+    SendSlot,
     StatusRecord,
     stored_error,
 )
@@ -32,11 +35,13 @@ __all__ = [
     "STATUS_RANK",
     "BatchContents",
     "Delivery",
+    "DispatchStore",
     "GatewayStore",
     "InboundRecord",
     "LastInbound",
     "OutboundRecord",
     "PendingDispatch",
+    "SendSlot",
     "StatusRecord",
     "StoreClosedError",
     "conversations",
@@ -46,6 +51,7 @@ __all__ = [
     "inbox",
     "messages",
     "metadata",
+    "owner_of",
     "statuses",
     "stored_error",
 ]

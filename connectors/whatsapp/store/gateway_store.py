@@ -28,7 +28,7 @@ from connectors.whatsapp.store.records import (
     InboundRecord,
     LastInbound,
     OutboundRecord,
-    PendingDispatch,
+    SendSlot,
     StatusRecord,
     stored_error,
 )
@@ -55,6 +55,19 @@ class _Statements:
         self.new_message = insert(messages).on_conflict_do_nothing()
         self.new_status = insert(statuses).on_conflict_do_nothing()
         self.new_entry_point = insert(entry_points).on_conflict_do_nothing()
+        self.new_send = insert(messages).on_conflict_do_nothing(index_elements=["send_key"])
+        # A send whose answer never came (or whose process stopped before recording it) learns its wamid from
+        # its first status webhook, which echoes the send's key as `biz_opaque_callback_data`.
+        self.match_send = (
+            messages.update()
+            .where(
+                messages.c.direction == "outbound",
+                messages.c.send_key == sa.bindparam("k"),
+                messages.c.wamid.is_(None),
+                (messages.c.state == "sending") | (messages.c.state == "unknown"),  # no IN: this is an executemany
+            )
+            .values(wamid=sa.bindparam("w"), state="accepted", error_code=None, error_title=None, error_details=None)
+        )
         touch = insert(conversations)
         self.touch_conversation = touch.on_conflict_do_update(
             index_elements=["business_id", "wa_id"], set_={"updated_at": touch.excluded.updated_at}
@@ -90,6 +103,27 @@ class _Statements:
                 "updated_at": upsert.excluded.updated_at,
             },
         )
+
+
+def _outbound_row(record: OutboundRecord, now: float) -> dict[str, Any]:
+    return {
+        "direction": "outbound",
+        "business_id": record.business_id,
+        "wa_id": record.wa_id,
+        "wamid": record.wamid,
+        "type": record.type,
+        "text": record.text,
+        "body": _dumps(record.body),
+        "created_at": now,
+        "state": record.state,
+        "status_rank": 0,
+        "error_code": record.error_code,
+        "error_title": record.error_title,
+        "error_details": record.error_details,
+        "blocked_reason": record.blocked_reason,
+        "origin": record.origin,
+        "send_key": record.send_key,
+    }
 
 
 def _dumps(value: Any) -> str | None:
@@ -310,18 +344,6 @@ class GatewayStore:
             await connection.execute(self._statements.new_entry_point, referred)
         return list(new.values())
 
-    async def reclaim_dispatch(self, wamid: str, token: str, now: float, lease: float) -> bool:
-        """Take over a guest message whose process stopped before the bot finished with it (its claim is
-        older than the lease); once across processes."""
-        stale = sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease)
-        async with self._transaction() as connection:
-            result = await connection.execute(
-                messages.update()
-                .where(messages.c.direction == "inbound", messages.c.wamid == wamid, stale)
-                .values(claimed_by=token, claimed_at=now)
-            )
-            return result.rowcount == 1
-
     async def finish_dispatch(self, wamid: str, state: str = "handled") -> None:
         """Done with a guest message: `handled` by the bot, or `held` (kept for the agent holding the thread)."""
         async with self._transaction() as connection:
@@ -330,25 +352,6 @@ class GatewayStore:
                 .where(messages.c.direction == "inbound", messages.c.wamid == wamid)
                 .values(state=state)
             )
-
-    async def pending_dispatches(
-        self, now: float, lease: float, conversation: tuple[str, str] | None = None
-    ) -> list[PendingDispatch]:
-        """Guest messages whose process stopped before the bot finished with them, oldest first."""
-        stale = sa.and_(messages.c.state == "dispatched", messages.c.claimed_at < now - lease)
-        query = (
-            sa.select(messages)
-            .where(messages.c.direction == "inbound", stale)
-            .order_by(messages.c.wa_timestamp, messages.c.id)
-        )
-        if conversation is not None:
-            query = query.where(messages.c.business_id == conversation[0], messages.c.wa_id == conversation[1])
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return [
-            PendingDispatch(r.wamid, r.business_id, r.wa_id, r.text or "", json.loads(r.meta or "{}"), r.wa_timestamp)
-            for r in rows
-        ]
 
     async def last_inbound(self, business_id: str, wa_id: str) -> LastInbound | None:
         """The guest's newest message to this number: the window runs from its WhatsApp timestamp."""
@@ -362,68 +365,50 @@ class GatewayStore:
 
     # --- business messages and statuses ------------------------------------------------------------------
 
-    async def record_outbound(self, record: OutboundRecord, now: float) -> int:
-        """Record a send's outcome; statuses that raced ahead of the send's answer are applied at once."""
+    async def record_send(self, record: OutboundRecord, now: float) -> SendSlot:
+        """Record a business message before anything goes out (`sending`, or `blocked` for one never sent),
+        under its `send_key`: when the key has a row already, nothing is written and that row is the answer."""
         async with self._transaction() as connection:
-            if record.wamid:
-                await self._one_writer_per_wamid(connection, [record.wamid])
-            result = await connection.execute(
-                messages.insert().values(
-                    direction="outbound",
-                    business_id=record.business_id,
-                    wa_id=record.wa_id,
-                    wamid=record.wamid,
-                    type=record.type,
-                    text=record.text,
-                    body=_dumps(record.body),
-                    created_at=now,
-                    state=record.state,
-                    status_rank=0,
-                    error_code=record.error_code,
-                    error_title=record.error_title,
-                    error_details=record.error_details,
-                    blocked_reason=record.blocked_reason,
-                    origin=record.origin,
+            inserted = await connection.execute(self._statements.new_send, _outbound_row(record, now))
+            row = (
+                await connection.execute(
+                    sa.select(messages.c.id, messages.c.state, messages.c.wamid).where(
+                        messages.c.send_key == record.send_key
+                    )
                 )
+            ).one()
+            if inserted.rowcount == 1:
+                await self._touch_threads(connection, [record], now)
+                return SendSlot(int(row.id))
+            return SendSlot(int(row.id), row.state, row.wamid)
+
+    async def finish_send(
+        self, message_id: int, state: str, now: float, wamid: str | None = None, error: ErrorInfo | None = None
+    ) -> None:
+        """A send's outcome: `accepted` with its wamid, `failed` with the error, or `unknown` (no answer came:
+        WhatsApp may have it, and its status webhooks will say, by the send's key). Statuses that raced ahead
+        of the answer are applied at once."""
+        async with self._transaction() as connection:
+            if wamid:
+                await self._one_writer_per_wamid(connection, [wamid])
+            await connection.execute(
+                messages.update()
+                .where(messages.c.id == message_id, messages.c.state.in_(("sending", "unknown")))
+                .values(state=state, wamid=wamid, **_error_columns(error))
             )
-            message_id = int(result.inserted_primary_key[0])
-            await self._touch_threads(connection, [record], now)
-            if record.wamid:
-                early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == record.wamid))
+            if wamid:
+                early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == wamid))
                 await self._raise_statuses(connection, [_status_from_row(row) for row in early])
-            return message_id
 
     async def record_outbound_many(
         self, connection: AsyncConnection, records: Sequence[OutboundRecord], now: float
     ) -> None:
         """Record many sends' outcomes inside the caller's transaction (the outbox records a group of sends at
-        once); statuses that raced ahead of the sends' answers are applied at once, as in `record_outbound`."""
+        once); statuses that raced ahead of the sends' answers are applied at once, as in `finish_send`."""
         if not records:
             return
         await self._one_writer_per_wamid(connection, [r.wamid for r in records if r.wamid])
-        await connection.execute(
-            messages.insert(),
-            [
-                {
-                    "direction": "outbound",
-                    "business_id": r.business_id,
-                    "wa_id": r.wa_id,
-                    "wamid": r.wamid,
-                    "type": r.type,
-                    "text": r.text,
-                    "body": _dumps(r.body),
-                    "created_at": now,
-                    "state": r.state,
-                    "status_rank": 0,
-                    "error_code": r.error_code,
-                    "error_title": r.error_title,
-                    "error_details": r.error_details,
-                    "blocked_reason": r.blocked_reason,
-                    "origin": r.origin,
-                }
-                for r in records
-            ],
-        )
+        await connection.execute(messages.insert(), [_outbound_row(r, now) for r in records])
         await self._touch_threads(connection, records, now)
         wamids = [r.wamid for r in records if r.wamid]
         if wamids:
@@ -470,6 +455,9 @@ class GatewayStore:
             for r in records
         ]
         await connection.execute(self._statements.new_status, rows)
+        matches = [{"k": r.callback_data, "w": r.wamid} for r in records if r.callback_data]
+        if matches:
+            await connection.execute(self._statements.match_send, matches)
         await self._raise_statuses(connection, records)
 
     async def _raise_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord]) -> None:

@@ -32,7 +32,9 @@ class InboundRecord:
 
 @dataclass(frozen=True)
 class OutboundRecord:
-    """A business message after its send: accepted (with a wamid), failed (with the error) or blocked."""
+    """A business message: `sending` (recorded before its Graph call), then accepted (with a wamid), failed
+    (with the error), `unknown` (no answer came: its status webhooks will tell) or blocked. `send_key` is the
+    send's own key, unique in the store (see `schema.messages`)."""
 
     business_id: str
     wa_id: str
@@ -46,6 +48,17 @@ class OutboundRecord:
     error_title: str | None = None
     error_details: str | None = None
     blocked_reason: str | None = None
+    send_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SendSlot:
+    """A send's row in the message log, found by its key: `earlier` is the state the row already had when the
+    key was recorded before (a turn run again after a crash), None when this call recorded it."""
+
+    message_id: int
+    earlier: str | None = None
+    wamid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +106,9 @@ class BatchContents:
 
 @dataclass(frozen=True)
 class PendingDispatch:
-    """A recorded guest message the bot has not been given yet."""
+    """A recorded guest message the bot has not finished with: `claimed_by` is the claim of the process that
+    gives it to the bot; `resumed` says the bot was given it before, by a process that stopped (its turn may
+    have run)."""
 
     wamid: str
     business_id: str
@@ -101,3 +116,9 @@ class PendingDispatch:
     text: str
     meta: dict[str, Any]
     wa_timestamp: int
+    claimed_by: str = ""
+    resumed: bool = False
+
+    @property
+    def conversation(self) -> tuple[str, str]:
+        return (self.business_id, self.wa_id)

@@ -86,10 +86,27 @@ messages = sa.Table(
     sa.Column("blocked_reason", sa.Text),
     sa.Column("pricing", sa.Text),
     sa.Column("origin", sa.String(64)),
+    sa.Column("send_key", sa.String(320)),
+    sa.Column("turn_started_at", sa.Float),
     sa.Index("ix_messages_wamid", "direction", "wamid", unique=True),
+    sa.Index("ix_messages_send_key", "send_key", unique=True),
     sa.Index("ix_messages_thread", "business_id", "wa_id", "id"),
     sa.Index("ix_messages_state", "direction", "state"),
 )
+
+"""A business message's `send_key` is recorded before its Graph call and sent as `biz_opaque_callback_data`:
+a bot answer's is its guest message's wamid and its place in the turn, so a turn run again after a crash finds
+what already went out; a send whose answer never came is matched to its status webhooks by it. A guest
+message's `turn_started_at` says the bot was given it: after a crash, its turn may have run."""
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("owner", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+"""The gateway processes alive: each one beats every few seconds; what a process that stopped beating had
+claimed is taken over at once by a live one, without waiting for a lease."""
 
 statuses = sa.Table(
     "statuses",

@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Protocol
 
 from background import BackgroundTasks
@@ -30,13 +31,24 @@ from cloudapi.inbound import (
 )
 from connectors.whatsapp.bot_input import rasa_metadata, rasa_text
 from connectors.whatsapp.settings import GatewaySettings
-from connectors.whatsapp.store import BatchContents, GatewayStore, InboundRecord, PendingDispatch, StatusRecord
+from connectors.whatsapp.store import (
+    BatchContents,
+    DispatchStore,
+    GatewayStore,
+    InboundRecord,
+    PendingDispatch,
+    StatusRecord,
+    owner_of,
+)
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 STOP_GRACE_SECONDS = 10.0
+OTHER_PROCESS_POLL_SECONDS = 0.2
+"""How often a conversation whose older message another live process is working on looks again."""
 
 BotHandler = Callable[[PendingDispatch], Awaitable[None]]
+"""Gives a guest message to the bot; raising means the turn failed and is worth trying again."""
 Screen = Callable[[PendingDispatch], Awaitable[bool]]
 """Asked before the bot gets a guest message; False keeps the message from the bot (a person holds the thread)."""
 
@@ -55,6 +67,9 @@ class ConversationLocks:
 
     def __init__(self) -> None:
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    def busy(self, key: tuple[str, str]) -> bool:
+        return key in self._locks
 
     async def run(self, key: tuple[str, str], work: Callable[[], Awaitable[None]]) -> None:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
@@ -75,7 +90,11 @@ class InboxProcessor:
 
     One pump claims stored webhooks in batches (across processes, a webhook is claimed once) and records
     what they carry in one transaction per batch; new guest messages then go to the bot, conversation by
-    conversation. A sweep every `sweep_seconds` picks up what a stopped process left.
+    conversation. A conversation is served from the store, oldest unfinished message first: one this process
+    claimed, or one a stopped process left (taken over at once: processes beat in the store, and one that
+    stopped beating is stopped), while one a live process is working on is waited for. So a guest's messages
+    reach the bot in WhatsApp's order across crashes too. A sweep every `sweep_seconds` processes webhooks an
+    ingest-only process stored.
     """
 
     def __init__(
@@ -88,15 +107,20 @@ class InboxProcessor:
         owner: str,
         screen: Screen | None = None,
         listener: InboxListener | None = None,
+        failed_turn: BotHandler | None = None,
     ) -> None:
         self._listener = listener
         self._store = store
+        self._dispatches = DispatchStore(store)
         self._screen = screen
         self._graph = graph
         self._settings = settings
         self._bot = bot
+        self._failed_turn = failed_turn
         self._clock = clock
         self._owner = owner
+        self._registered = False
+        self._released: set[str] = set()
         self._locks = ConversationLocks()
         self._batch_numbers = itertools.count()
         self._one_batch_at_a_time = asyncio.Lock()
@@ -106,10 +130,11 @@ class InboxProcessor:
         self._loops: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start the pump and the sweep (which also recovers at once); a no-op for an ingest-only process."""
+        """Start the pump, the heartbeat (which also takes over at once what stopped processes left) and the
+        sweep; a no-op for an ingest-only process."""
         if self._settings.process_inbox and not self._loops:
             loop = asyncio.get_running_loop()
-            self._loops = [loop.create_task(self._pump()), loop.create_task(self._sweep())]
+            self._loops = [loop.create_task(job()) for job in (self._pump, self._heartbeat, self._sweep)]
 
     def submit(self) -> None:
         """A webhook was stored: wake the pump."""
@@ -126,32 +151,57 @@ class InboxProcessor:
             except Exception:
                 log.exception("processing the inbox failed; the sweep will try again")
 
+    async def _heartbeat(self) -> None:
+        interval = self._settings.worker_timeout_seconds / 3
+        while not self._stopping.is_set():
+            try:
+                await self._beat()
+                orphaned = await self._orphaned()
+                if orphaned:
+                    log.info("serving %d conversations left unanswered", len(orphaned))
+                    self._background.spawn(self._serve_all(orphaned))
+            except Exception:
+                log.exception("heartbeat failed; trying again in %.1fs", interval)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
+
     async def _sweep(self) -> None:
         while not self._stopping.is_set():
             try:
-                await self.recover()
+                await self.process_pending()
             except Exception:
                 log.exception("inbox sweep failed; trying again in %ss", self._settings.sweep_seconds)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._settings.sweep_seconds)
 
+    async def _beat(self) -> None:
+        await self._dispatches.beat(self._owner, self._clock(), self._settings.worker_timeout_seconds)
+        self._registered = True
+
+    async def _orphaned(self) -> list[tuple[str, str]]:
+        """Conversations with unfinished messages no one is serving: a stopped process's, or this one's that a
+        failure (the store going away mid-turn) left behind."""
+        others = await self._live() - {self._owner}
+        return [key for key in await self._dispatches.orphaned(others) if not self._locks.busy(key)]
+
+    async def _live(self) -> set[str]:
+        return await self._dispatches.live_owners(self._clock(), self._settings.worker_timeout_seconds) | {self._owner}
+
     async def recover(self) -> None:
-        """Process what is left: unprocessed webhooks, then guest messages whose process stopped before
-        the bot finished with them."""
+        """Process what is left: unprocessed webhooks, then the guest messages of stopped processes."""
         await self.process_pending()
-        stale = await self._store.pending_dispatches(self._clock(), self._settings.claim_lease_seconds)
-        if stale:
-            log.info("taking over %d guest messages a stopped process never finished", len(stale))
-        await self._dispatch_all(stale, reclaim=True)
+        await self._serve_all(await self._orphaned())
 
     async def process_pending(self) -> None:
         """Claim and process stored webhooks, a batch at a time, until none is left."""
+        if not self._registered:
+            await self._beat()  # before claiming anything, or another process would take this one for stopped
         while not self._stopping.is_set():
             async with self._one_batch_at_a_time:
-                token = f"{self._owner}:{next(self._batch_numbers)}"
+                token = self._claim_token()
                 updates: list[TemplateStatusUpdate] = []
                 new = await self._store.process_webhooks(
-                    token, self._clock(), BATCH_SIZE, functools.partial(_interpret, template_updates=updates)
+                    token, self._clock(), BATCH_SIZE, functools.partial(interpret, template_updates=updates)
                 )
                 if new is None:
                     return
@@ -160,45 +210,83 @@ class InboxProcessor:
                     new = await self._listener.after_batch(new, updates)
                 except Exception:
                     log.exception("the automations could not look at a batch; every message goes to the bot")
-            self._background.spawn(self._dispatch_all([_pending(record) for record in new], reclaim=False))
+            self._released.update(record.wamid for record in new)
+            conversations = list(dict.fromkeys((record.business_id, record.wa_id) for record in new))
+            self._background.spawn(self._serve_all(conversations))
 
-    async def _dispatch_all(self, items: list[PendingDispatch], reclaim: bool) -> None:
-        """Conversations in parallel; within one, WhatsApp's order (the items come sorted by timestamp).
+    def _claim_token(self) -> str:
+        return f"{self._owner}:{next(self._batch_numbers)}"
 
-        Messages this process just recorded are already claimed for it; `reclaim` takes over ones a stopped
-        process left, each once across processes.
-        """
-        by_conversation: dict[tuple[str, str], list[PendingDispatch]] = {}
-        for item in items:
-            by_conversation.setdefault((item.business_id, item.wa_id), []).append(item)
-        await asyncio.gather(
-            *(
-                self._locks.run(key, lambda queue=queue: self._dispatch_in_order(queue, reclaim))
-                for key, queue in by_conversation.items()
-            )
-        )
+    async def _serve_all(self, conversations: list[tuple[str, str]]) -> None:
+        """Conversations in parallel, each one message after another."""
+        await asyncio.gather(*(self._locks.run(key, functools.partial(self._serve, key)) for key in conversations))
 
-    async def _dispatch_in_order(self, queue: list[PendingDispatch], reclaim: bool) -> None:
-        for item in sorted(queue, key=lambda i: i.wa_timestamp):
-            if reclaim:
-                token = f"{self._owner}:{next(self._batch_numbers)}"
-                if not await self._store.reclaim_dispatch(
-                    item.wamid, token, self._clock(), self._settings.claim_lease_seconds
-                ):
-                    continue
-            await self._dispatch(item)
+    async def _serve(self, conversation: tuple[str, str]) -> None:
+        """Give the bot the conversation's unfinished messages, oldest first, until none is left that this
+        process may take. A message claimed by this process but not yet released (its batch's automations are
+        still looking at it) ends the turn here: that batch serves the conversation next."""
+        while not self._stopping.is_set():
+            waiting_for_another = False
+            for item in await self._dispatches.unfinished(conversation):
+                if owner_of(item.claimed_by) == self._owner:
+                    if item.wamid not in self._released:
+                        return
+                elif owner_of(item.claimed_by) in await self._live():
+                    waiting_for_another = True
+                    break
+                else:
+                    token = self._claim_token()
+                    if not await self._dispatches.take_over(item, token, self._clock()):
+                        waiting_for_another = True
+                        break
+                    log.info("taking over message %s from a stopped process", item.wamid)
+                    item = replace(item, claimed_by=token)
+                    self._released.add(item.wamid)
+                await self._dispatch(item)
+            if not waiting_for_another:
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), OTHER_PROCESS_POLL_SECONDS)
 
     async def _dispatch(self, item: PendingDispatch) -> None:
         if self._screen is not None and not await self._screen(item):
-            await self._store.finish_dispatch(item.wamid, state="held")
+            await self._finish(item, "held")
             return
-        if self._settings.mark_read:
+        if self._settings.mark_read and not item.resumed:
             self._background.spawn(self._mark_read(item))
-        try:
-            await self._bot(item)
-        except Exception:
-            log.exception("the bot failed on message %s", item.wamid)
-        await self._store.finish_dispatch(item.wamid)
+        await self._dispatches.start_turn(item.wamid, self._clock())
+        attempts = self._settings.turn_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                await self._bot(item if attempt == 1 else replace(item, resumed=False))
+                break
+            except Exception as error:
+                if self._stopping.is_set():
+                    return  # left unfinished for the process that takes over
+                if attempt == attempts:
+                    log.error(
+                        "the bot failed on message %s %d times (%s); handing it over", item.wamid, attempts, error
+                    )
+                    if self._failed_turn is not None:
+                        await self._failed_turn(item)
+                    break
+                delay = self._settings.turn_retry_seconds * 2 ** (attempt - 1)
+                log.warning(
+                    "the bot failed on message %s (%s); attempt %d of %d in %.1fs",
+                    item.wamid,
+                    error,
+                    attempt + 1,
+                    attempts,
+                    delay,
+                )
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+        if not self._stopping.is_set():
+            await self._finish(item, "handled")
+
+    async def _finish(self, item: PendingDispatch, state: str) -> None:
+        await self._store.finish_dispatch(item.wamid, state=state)
+        self._released.discard(item.wamid)
 
     async def _mark_read(self, item: PendingDispatch) -> None:
         try:
@@ -215,19 +303,24 @@ class InboxProcessor:
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Let the work under way finish (up to `grace` seconds, then cancel it), so every task has given its
         database connection back before the store closes them: a task cancelled in the middle of a query
-        can strand its connection, and SQLite's connection thread with it."""
+        can strand its connection, and SQLite's connection thread with it. Then leave the live processes,
+        which take over at once whatever is left."""
         self._stopping.set()
         self._wakeup.set()
         tasks = [*self._loops, *self._background.running]
-        if not tasks:
-            return
-        _, unfinished = await asyncio.wait(tasks, timeout=grace)
-        for task in unfinished:
-            task.cancel()
-        await asyncio.gather(*unfinished, return_exceptions=True)
+        if tasks:
+            _, unfinished = await asyncio.wait(tasks, timeout=grace)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+        if self._registered:
+            try:
+                await self._dispatches.forget(self._owner)
+            except Exception as error:
+                log.warning("could not leave the live processes (%s); they take over after the timeout", error)
 
 
-def _interpret(
+def interpret(
     rows: list[tuple[int, bytes]], template_updates: list[TemplateStatusUpdate] | None = None
 ) -> BatchContents:
     """Parse stored webhooks into what the store records; a body that is not JSON is kept as malformed.
@@ -285,12 +378,6 @@ def _inbound_record(message: InboundMessage) -> InboundRecord:
         wa_timestamp=message.timestamp,
         profile_name=message.profile_name,
         referral=message.referral,
-    )
-
-
-def _pending(record: InboundRecord) -> PendingDispatch:
-    return PendingDispatch(
-        record.wamid, record.business_id, record.wa_id, record.text, record.meta, record.wa_timestamp
     )
 
 

@@ -1,0 +1,105 @@
+"""Guest messages on their way to the bot, and the gateway processes alive to give them.
+
+A recorded guest message is claimed for the bot by the process that recorded it (`claimed_by`, its owner
+and a batch number). That process beats in `workers` every few seconds; when it stops beating (SIGKILL, a
+lost machine), any live process takes its unfinished messages over at once, each by a compare-and-set on
+the claim it saw, so once across processes. `turn_started_at` is set before the bot is given a message: a
+message taken over with it set may have had its turn already (the channel asks Rasa's tracker).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from connectors.whatsapp.store.gateway_store import GatewayStore
+from connectors.whatsapp.store.records import PendingDispatch
+from connectors.whatsapp.store.schema import messages, workers
+
+_UNFINISHED = (messages.c.direction == "inbound") & (messages.c.state == "dispatched")
+
+
+def owner_of(claim: str) -> str:
+    """The process of a claim `<owner>:<batch>`."""
+    return claim.split(":", 1)[0]
+
+
+class DispatchStore:
+    """The reads and writes of guest messages between their record and the bot's answer."""
+
+    def __init__(self, store: GatewayStore) -> None:
+        self._store = store
+        insert = postgresql_insert if store.engine.dialect.name == "postgresql" else sqlite_insert
+        beat = insert(workers)
+        self._beat = beat.on_conflict_do_update(index_elements=["owner"], set_={"seen_at": beat.excluded.seen_at})
+
+    async def unfinished(self, conversation: tuple[str, str]) -> list[PendingDispatch]:
+        """A conversation's guest messages the bot has not finished with, in WhatsApp's order (its timestamp,
+        then the order they were recorded in)."""
+        business_id, wa_id = conversation
+        query = (
+            sa.select(messages)
+            .where(_UNFINISHED, messages.c.business_id == business_id, messages.c.wa_id == wa_id)
+            .order_by(messages.c.wa_timestamp, messages.c.id)
+        )
+        async with self._store.engine.connect() as connection:
+            return [_pending(row) for row in await connection.execute(query)]
+
+    async def orphaned(self, live: set[str]) -> list[tuple[str, str]]:
+        """The conversations with an unfinished guest message claimed by a process not in `live`."""
+        query = sa.select(messages.c.business_id, messages.c.wa_id, messages.c.claimed_by).where(_UNFINISHED).distinct()
+        async with self._store.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return sorted({(r.business_id, r.wa_id) for r in rows if owner_of(r.claimed_by or "") not in live})
+
+    async def take_over(self, item: PendingDispatch, token: str, now: float) -> bool:
+        """Claim `item` for this process, if its claim is still the one seen (once across processes)."""
+        async with self._store.transaction() as connection:
+            result = await connection.execute(
+                messages.update()
+                .where(_UNFINISHED, messages.c.wamid == item.wamid, messages.c.claimed_by == item.claimed_by)
+                .values(claimed_by=token, claimed_at=now)
+            )
+            return result.rowcount == 1
+
+    async def start_turn(self, wamid: str, now: float) -> None:
+        """The bot is about to be given this message: after a crash, its turn may have run."""
+        async with self._store.transaction() as connection:
+            await connection.execute(
+                messages.update()
+                .where(_UNFINISHED, messages.c.wamid == wamid, messages.c.turn_started_at.is_(None))
+                .values(turn_started_at=now)
+            )
+
+    async def beat(self, owner: str, now: float, timeout: float) -> None:
+        """This process is alive; the rows of processes long gone are dropped (a missing row is a dead one)."""
+        async with self._store.transaction() as connection:
+            await connection.execute(self._beat, {"owner": owner, "seen_at": now})
+            await connection.execute(workers.delete().where(workers.c.seen_at < now - max(100 * timeout, 3600)))
+
+    async def live_owners(self, now: float, timeout: float) -> set[str]:
+        query = sa.select(workers.c.owner).where(workers.c.seen_at >= now - timeout)
+        async with self._store.engine.connect() as connection:
+            return set((await connection.execute(query)).scalars())
+
+    async def forget(self, owner: str) -> None:
+        """A process stopping cleanly: what it left is taken over at once, without waiting for its timeout."""
+        async with self._store.transaction() as connection:
+            await connection.execute(workers.delete().where(workers.c.owner == owner))
+
+
+def _pending(row: Any) -> PendingDispatch:
+    return PendingDispatch(
+        row.wamid,
+        row.business_id,
+        row.wa_id,
+        row.text or "",
+        json.loads(row.meta or "{}"),
+        row.wa_timestamp,
+        claimed_by=row.claimed_by or "",
+        resumed=row.turn_started_at is not None,
+    )
