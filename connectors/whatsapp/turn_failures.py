@@ -33,7 +33,7 @@ class _ActionFailureFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         failures = _failures.get()
         if failures is not None and record.exc_info and str(record.msg).startswith(ACTION_FAILED):
-            failures.append(f"{record.getMessage()} {record.exc_info[1]!r}")
+            failures.append(f"{record.getMessage().split('.', 1)[0]}: {record.exc_info[1]!r}")
         return True
 
 
