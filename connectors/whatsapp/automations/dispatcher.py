@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from cloudapi.errors import GraphApiError, TemplateError, is_retryable
+from cloudapi.errors import GraphApiError, TemplateError, is_retryable, went_unanswered
 from cloudapi.graph import GraphClient
 from cloudapi.outbound import addressed
 from cloudapi.window import window_state
@@ -56,6 +56,9 @@ FLUSH_SECONDS = 0.05
 RETRY_BASE_SECONDS = 1.0
 RETRY_MAX_SECONDS = 300.0
 THROTTLE_PENALTY_SECONDS = 1.0
+UNANSWERED_WAIT_SECONDS = 30.0
+"""How long a send that timed out waits before the queue tries it again: WhatsApp may have accepted it, and
+its status webhook (by callback data) arrives within seconds; the queue looks for one before sending again."""
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -319,6 +322,8 @@ class Dispatcher:
                 pause = self._settings.pair_interval_seconds
                 await self._pacer.push_back(f"pair:{message.business_id}:{message.wa_id}", time.time() + pause)
                 delay = pause
+            elif went_unanswered(error):
+                delay = max(delay, UNANSWERED_WAIT_SECONDS)
             log.info("automation message %d: %s; retry %d in %.1fs", message.id, title, attempts, delay)
             return Outcome(
                 message.id,
