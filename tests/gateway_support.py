@@ -105,10 +105,13 @@ async def echo(message: UserMessage) -> None:
 class GatewayServer:
     """The channel's blueprint on a Sanic server on loopback, mounted where Rasa mounts it."""
 
-    def __init__(self, settings: GatewaySettings, bot: RecordingBot, clock: MovableClock) -> None:
+    def __init__(self, settings: GatewaySettings, bot: RecordingBot, clock: MovableClock, agent: Any = None) -> None:
+        """`agent` stands in for the Rasa agent Rasa keeps in `app.ctx.agent` (its tracker and lock stores):
+        the channel reads trackers there, to pause a handed-over thread or to resume a turn."""
         self.settings = settings
         self.bot = bot
         self.clock = clock
+        self.agent = agent
         self.channel = WhatsAppInput(settings, clock)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -118,6 +121,8 @@ class GatewayServer:
     async def start(self) -> None:
         Sanic.test_mode = True  # several apps in one process, as sanic-testing does
         app = Sanic(f"gateway_test_{next(_names)}")
+        if self.agent is not None:
+            app.ctx.agent = self.agent
         app.blueprint(self.channel.blueprint(self.bot), url_prefix=f"/webhooks/{self.channel.url_prefix()}")
         self._server = await app.create_server(
             host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False

@@ -195,6 +195,10 @@ async def test_replies_quote_the_guest_message_per_setting(
         await sandbox.configure(webhook_url=quoting.webhook_url)
         first = await sandbox.guest_says(LUCIA, "¿Parking?")
         if guest_wrote_again:
+            # The sandbox, like Meta, posts each webhook on its own: two written at once may arrive in either
+            # order, and WhatsApp timestamps are whole seconds, so the gateway takes the one that arrived last
+            # as the guest's newest. Writing again once the first is stored makes "again" mean "after".
+            await quoting.bot.wait_for(1)
             await sandbox.guest_says(LUCIA, "¿Y desayuno?")
         messages = await quoting.bot.wait_for(2 if guest_wrote_again else 1)
         output = WhatsAppOutput(quoting.channel.gateway, reply_to=first)

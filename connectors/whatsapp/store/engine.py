@@ -10,11 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from connectors.whatsapp.store.sqlite_driver import InlineDBAPI
 from connectors.whatsapp.store.writer_queue import WriterQueue
+
+SQLITE_BUSY_SECONDS = 5.0
+"""How long a SQLite write waits for another connection's write lock before it fails; `?timeout=` on the URL
+(seconds, as Python's sqlite3 takes it) sets another."""
 
 
 class StoreClosedError(RuntimeError):
@@ -33,7 +38,8 @@ def engine_for(url: str) -> AsyncEngine:
         pool = (
             {} if url.endswith(":memory:") else {"poolclass": AsyncAdaptedQueuePool, "pool_size": 5, "max_overflow": 10}
         )
-        engine = create_async_engine(url, connect_args={"timeout": 5}, module=InlineDBAPI(), **pool)
+        busy_seconds = float(make_url(url).query.get("timeout", SQLITE_BUSY_SECONDS))
+        engine = create_async_engine(url, connect_args={"timeout": busy_seconds}, module=InlineDBAPI(), **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
@@ -42,7 +48,7 @@ def engine_for(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             # Statements run in the event loop (sqlite_driver): waiting for another process's write lock
             # holds the loop, so the wait is short and a write that still finds it taken fails (and is retried).
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
             cursor.close()
 
         return engine

@@ -120,7 +120,8 @@ class InboxProcessor:
         self._clock = clock
         self._owner = owner
         self._registered = False
-        self._released: set[str] = set()
+        self._recording: set[str] = set()
+        """Claims of the batches being recorded: their messages wait until the automations have seen them."""
         self._locks = ConversationLocks()
         self._batch_numbers = itertools.count()
         self._one_batch_at_a_time = asyncio.Lock()
@@ -197,22 +198,27 @@ class InboxProcessor:
         if not self._registered:
             await self._beat()  # before claiming anything, or another process would take this one for stopped
         while not self._stopping.is_set():
-            async with self._one_batch_at_a_time:
-                token = self._claim_token()
-                updates: list[TemplateStatusUpdate] = []
-                new = await self._store.process_webhooks(
-                    token, self._clock(), BATCH_SIZE, functools.partial(interpret, template_updates=updates)
-                )
+            token = self._claim_token()
+            self._recording.add(token)
+            try:
+                async with self._one_batch_at_a_time:
+                    updates: list[TemplateStatusUpdate] = []
+                    new = await self._store.process_webhooks(
+                        token, self._clock(), BATCH_SIZE, functools.partial(interpret, template_updates=updates)
+                    )
                 if new is None:
                     return
-            if self._listener is not None:
-                try:
-                    new = await self._listener.after_batch(new, updates)
-                except Exception:
-                    log.exception("the automations could not look at a batch; every message goes to the bot")
-            self._released.update(record.wamid for record in new)
-            conversations = list(dict.fromkeys((record.business_id, record.wa_id) for record in new))
-            self._background.spawn(self._serve_all(conversations))
+                if self._listener is not None:
+                    try:
+                        new = await self._listener.after_batch(new, updates)
+                    except Exception:
+                        log.exception("the automations could not look at a batch; every message goes to the bot")
+                conversations = list(dict.fromkeys((record.business_id, record.wa_id) for record in new))
+                self._background.spawn(self._serve_all(conversations))
+            finally:
+                # Done with the batch whatever happened: even if its commit's answer was lost with the
+                # connection while the database committed it, its messages are this process's to serve.
+                self._recording.discard(token)
 
     def _claim_token(self) -> str:
         return f"{self._owner}:{next(self._batch_numbers)}"
@@ -223,13 +229,13 @@ class InboxProcessor:
 
     async def _serve(self, conversation: tuple[str, str]) -> None:
         """Give the bot the conversation's unfinished messages, oldest first, until none is left that this
-        process may take. A message claimed by this process but not yet released (its batch's automations are
-        still looking at it) ends the turn here: that batch serves the conversation next."""
+        process may take. A message of a batch this process is still recording (its automations are still
+        looking at it) ends the turn here: that batch serves the conversation next."""
         while not self._stopping.is_set():
             waiting_for_another = False
             for item in await self._dispatches.unfinished(conversation):
                 if owner_of(item.claimed_by) == self._owner:
-                    if item.wamid not in self._released:
+                    if item.claimed_by in self._recording:
                         return
                 elif owner_of(item.claimed_by) in await self._live():
                     waiting_for_another = True
@@ -241,7 +247,6 @@ class InboxProcessor:
                         break
                     log.info("taking over message %s from a stopped process", item.wamid)
                     item = replace(item, claimed_by=token)
-                    self._released.add(item.wamid)
                 await self._dispatch(item)
             if not waiting_for_another:
                 return
@@ -286,7 +291,6 @@ class InboxProcessor:
 
     async def _finish(self, item: PendingDispatch, state: str) -> None:
         await self._store.finish_dispatch(item.wamid, state=state)
-        self._released.discard(item.wamid)
 
     async def _mark_read(self, item: PendingDispatch) -> None:
         try:
