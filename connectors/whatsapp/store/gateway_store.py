@@ -369,18 +369,23 @@ class GatewayStore:
         """Record a business message before anything goes out (`sending`, or `blocked` for one never sent),
         under its `send_key`: when the key has a row already, nothing is written and that row is the answer."""
         async with self._transaction() as connection:
-            inserted = await connection.execute(self._statements.new_send, _outbound_row(record, now))
-            row = (
+            row = _outbound_row(record, now)
+            if self._postgresql:
+                fresh = (await connection.execute(self._statements.new_send.returning(messages.c.id), row)).scalar()
+            else:
+                inserted = await connection.execute(self._statements.new_send, row)
+                fresh = inserted.lastrowid if inserted.rowcount == 1 else None
+            if fresh is not None:
+                await self._touch_threads(connection, [record], now)
+                return SendSlot(int(fresh))
+            earlier = (
                 await connection.execute(
                     sa.select(messages.c.id, messages.c.state, messages.c.wamid).where(
                         messages.c.send_key == record.send_key
                     )
                 )
             ).one()
-            if inserted.rowcount == 1:
-                await self._touch_threads(connection, [record], now)
-                return SendSlot(int(row.id))
-            return SendSlot(int(row.id), row.state, row.wamid)
+            return SendSlot(int(earlier.id), earlier.state, earlier.wamid)
 
     async def finish_send(
         self, message_id: int, state: str, now: float, wamid: str | None = None, error: ErrorInfo | None = None
