@@ -8,6 +8,7 @@ from benchmarks import (
     assistant_turns,
     automation_sends,
     bot_roundtrip,
+    crash_matrix,
     graph_client,
     sandbox_sends,
     webhook_ack,
@@ -24,6 +25,7 @@ def main() -> None:
         assistant_nlu,
         assistant_turns,
         automation_sends,
+        crash_matrix,
     )
     for benchmark in benchmarks:
         benchmark.main()

@@ -21,7 +21,6 @@ from sandbox.threads import Delivery
 from sandbox.webhooks import encode, sign
 
 log = logging.getLogger("sandbox.delivery")
-MAX_BACKOFF_SECONDS = 60.0
 #: Webhook posts in flight at once: more would only queue inside httpx's pool, where waiting is costly.
 MAX_IN_FLIGHT = 32
 
@@ -64,7 +63,8 @@ class Deliverer:
             "User-Agent": "facebookexternalua",
         }
         for attempt in range(1, settings.retry_max_attempts + 1):
-            status, error = await self._post(settings.webhook_url, body, headers)
+            # The callback URL as it is now: a retry reaches the app that serves it since (a restart elsewhere).
+            status, error = await self._post(self._settings().webhook_url, body, headers)
             record.attempts = attempt
             record.last_status, record.last_error = status, error
             record.acknowledged = status == 200
@@ -72,7 +72,7 @@ class Deliverer:
             on_attempt()
             if record.acknowledged:
                 return True
-            delay = min(MAX_BACKOFF_SECONDS, settings.retry_base_ms / 1000 * 2 ** (attempt - 1))
+            delay = min(settings.retry_max_backoff_ms, settings.retry_base_ms * 2 ** (attempt - 1)) / 1000
             log.info("webhook %s %s not acknowledged (%s); retry in %.2fs", kind, reference, status or error, delay)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
         log.warning("webhook %s %s dropped after %d attempts", kind, reference, settings.retry_max_attempts)

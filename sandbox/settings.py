@@ -49,6 +49,7 @@ class SandboxSettings:
     auto_read: bool = True
     retry_base_ms: int = 500
     retry_max_attempts: int = 10
+    retry_max_backoff_ms: int = 60000
     webhook_batch_max: int = 100
     webhook_batch_window_ms: int = 10
 
@@ -89,6 +90,7 @@ RUNTIME_KNOBS = {
     "auto_read",
     "retry_base_ms",
     "retry_max_attempts",
+    "retry_max_backoff_ms",
     "webhook_batch_max",
     "webhook_batch_window_ms",
 }
@@ -115,6 +117,7 @@ ENVIRONMENT = {
     "auto_read": "SANDBOX_AUTO_READ",
     "retry_base_ms": "SANDBOX_RETRY_BASE_MS",
     "retry_max_attempts": "SANDBOX_RETRY_MAX_ATTEMPTS",
+    "retry_max_backoff_ms": "SANDBOX_RETRY_MAX_BACKOFF_MS",
     "webhook_batch_max": "SANDBOX_WEBHOOK_BATCH_MAX",
     "webhook_batch_window_ms": "SANDBOX_WEBHOOK_BATCH_WINDOW_MS",
 }

@@ -53,7 +53,7 @@ class Gateway:
         _ensure_sqlite_folder(self.settings.database_url)
         await self.store.create_schema()
         self.graph = GraphClient(self.settings.graph)
-        self.sender = Sender(self.store, self.graph, self.clock)
+        self.sender = Sender(self.store, self.graph, self.clock, self.settings.resend_wait_seconds)
         self.reservations = repository_from_settings(self.settings.hotel)
         hotels = load_hotels(self.settings.hotel.facts_dir)
         self.automation = AutomationRuntime(self.store, self.settings, self.graph, hotels, self.clock, self.owner)

@@ -17,6 +17,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 
 from cloudapi.graph import GraphClient
+from cloudapi.outbound import addressed
 from connectors.whatsapp.handoff import BOT_ERROR, apology
 from connectors.whatsapp.sending import Recipient, Sender
 from connectors.whatsapp.settings import GatewaySettings
@@ -32,7 +33,7 @@ from tests.gateway_support import (
     empty_database,
     settings_for,
 )
-from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient
+from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient, free_port
 
 DEAD = "deadbeef0000"
 
@@ -42,7 +43,7 @@ async def settings(db_kind: str, tmp_path: Any, sandbox: SandboxClient) -> Gatew
     url = database_url(db_kind, tmp_path)
     if db_kind == "postgresql":
         await empty_database(url)
-    return settings_for(sandbox.base_url, url, turn_retry_seconds=0.05)
+    return settings_for(sandbox.base_url, url, turn_retry_seconds=0.05, resend_wait_seconds=0.5)
 
 
 @asynccontextmanager
@@ -124,6 +125,35 @@ async def test_a_turn_taken_over_sends_only_what_had_not_gone_out(
         [inbound] = [r for r in await gateway.store.thread(MIRADOR, LUCIA) if r["direction"] == "inbound"]
         assert inbound["state"] == "handled"
     assert len(bot.received) == 1
+
+
+async def test_a_send_in_flight_at_the_stop_that_whatsapp_got_is_settled_by_its_status_not_sent_again(
+    settings: GatewaySettings, clock: MovableClock, sandbox: SandboxClient
+) -> None:
+    """The Graph call reached WhatsApp but its process stopped before the answer: the send's status webhooks,
+    delivered again to the live process, name it by its key, and it is not sent twice."""
+    [wamid] = await stored_by_a_process_that_stops(settings, clock, sandbox, ["¿Hay parking?"])
+    store = GatewayStore.from_url(settings.database_url)
+    graph = GraphClient(settings.graph)
+    try:
+        await DispatchStore(store).start_turn(wamid, clock())
+        key = f"reply:{wamid}#1"
+        body = {"type": "text", "text": {"body": "Sí, hay parking."}}
+        await store.record_send(OutboundRecord(MIRADOR, LUCIA, "text", "Sí", body, "sending", "bot", send_key=key), 0)
+        await sandbox.configure(webhook_url=f"http://127.0.0.1:{free_port()}/gone", retry_base_ms=300)
+        await graph.send(MIRADOR, addressed(body, LUCIA, callback_data=key))  # its answer is lost with the process
+    finally:
+        await graph.close()
+        await store.close()
+
+    bot = RecordingBot(answer=answering("Sí, hay parking.", "¿Algo más?"))
+    async with running(replace(settings, resend_wait_seconds=15), bot, clock, sandbox) as gateway:
+        await bot.wait_for(1)
+        await gateway.settle()
+        assert await guest_received(sandbox) == ["Sí, hay parking.", "¿Algo más?"]
+        rows = await outbound_rows(gateway)
+        assert [r["state"] for r in rows] == ["accepted", "accepted"]
+    await sandbox.configure(retry_base_ms=500)
 
 
 async def _when_equal(values: Any, expected: list[str]) -> list[str] | None:

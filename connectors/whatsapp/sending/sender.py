@@ -8,6 +8,7 @@ window, never sent to the API, so an action can choose a template instead).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -18,10 +19,11 @@ from cloudapi.errors import ErrorInfo, GraphApiError, is_retryable, went_unanswe
 from cloudapi.graph import GraphClient
 from cloudapi.outbound import addressed
 from cloudapi.window import is_template, window_state
-from connectors.whatsapp.store import GatewayStore, LastInbound, OutboundRecord
+from connectors.whatsapp.store import GatewayStore, LastInbound, OutboundRecord, SendSlot
 
 log = logging.getLogger(__name__)
 SEPARATOR = ":"
+SETTLE_POLL_SECONDS = 0.25
 AGENT_TOOK_OVER = "agent took over: the bot's answer was not sent"
 """The reason on a bot answer that was on its way when an agent took the thread over."""
 
@@ -67,13 +69,16 @@ class Sender:
     goes out as `biz_opaque_callback_data`. A key the store already has is not sent again: a bot turn run
     again after a crash sends only what did not go out. The one exception is a send still `sending`, whose
     process stopped during its Graph call: WhatsApp may or may not have it, and no idempotency key exists to
-    ask, so it is sent again unless a status webhook already named it.
+    ask, so it is sent again unless a status webhook names it within `resend_wait` seconds.
     """
 
-    def __init__(self, store: GatewayStore, graph: GraphClient, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, store: GatewayStore, graph: GraphClient, clock: Callable[[], float], resend_wait: float = 10.0
+    ) -> None:
         self._store = store
         self._graph = graph
         self._clock = clock
+        self._resend_wait = resend_wait
 
     async def send(
         self,
@@ -100,12 +105,27 @@ class Sender:
                 return await self.withhold(recipient, body, origin, reason, key)
         message = addressed(body, recipient.wa_id, context_message_id=context_id, callback_data=key)
         slot = await self._store.record_send(self._record(recipient, message, origin, "sending", key), self._clock())
+        if slot.earlier == "sending":
+            slot = await self._settled(slot)
         if slot.earlier is not None and slot.earlier != "sending":
             log.info("message %d (%s) was recorded before, %s: not sent again", slot.message_id, key, slot.earlier)
             return SendOutcome(_outcome_state(slot.earlier), wamid=slot.wamid)
         if slot.earlier == "sending":
-            log.warning("message %d was being sent when a process stopped: sending it again", slot.message_id)
+            log.warning(
+                "message %d was being sent when a process stopped, and no status named it: sending it again",
+                slot.message_id,
+            )
         return await self._call(recipient, message, slot.message_id)
+
+    async def _settled(self, slot: SendSlot) -> SendSlot:
+        """A send a stopped process was making: WhatsApp may have it, and then its status webhooks (delivered
+        again to the live processes) name it by its key within seconds. Wait that long before sending again."""
+        deadline = self._clock() + self._resend_wait
+        while True:
+            current = await self._store.send_state(slot.message_id)
+            if current.earlier != "sending" or self._clock() >= deadline:
+                return current
+            await asyncio.sleep(SETTLE_POLL_SECONDS)
 
     async def _call(self, recipient: Recipient, message: dict[str, Any], message_id: int) -> SendOutcome:
         """The Graph call of a recorded send, and its outcome in the record."""

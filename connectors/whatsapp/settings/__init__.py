@@ -60,6 +60,9 @@ class GatewaySettings:
     """Tries of a bot turn that failed (Rasa raised, or an action failed) before the guest is told reception will
     answer and the thread goes to the queue (reason `bot_error`)."""
     turn_retry_seconds: float = 2.0
+    resend_wait_seconds: float = 10.0
+    """How long a send a stopped process was making waits for a status webhook naming it before it is sent
+    again (WhatsApp may have it; the statuses tell)."""
     max_body_bytes: int = 3 * 1024 * 1024
     send_timeout_seconds: float = 10.0
     send_max_attempts: int = 5
@@ -101,6 +104,7 @@ SOURCES: dict[str, tuple[str | None, str]] = {
     "worker_timeout_seconds": (None, "GATEWAY_WORKER_TIMEOUT_SECONDS"),
     "turn_attempts": (None, "GATEWAY_TURN_ATTEMPTS"),
     "turn_retry_seconds": (None, "GATEWAY_TURN_RETRY_SECONDS"),
+    "resend_wait_seconds": (None, "GATEWAY_RESEND_WAIT_SECONDS"),
     "max_body_bytes": (None, "GATEWAY_MAX_BODY_BYTES"),
     "send_timeout_seconds": (None, "WHATSAPP_SEND_TIMEOUT_SECONDS"),
     "send_max_attempts": (None, "WHATSAPP_SEND_MAX_ATTEMPTS"),

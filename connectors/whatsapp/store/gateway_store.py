@@ -387,6 +387,13 @@ class GatewayStore:
             ).one()
             return SendSlot(int(earlier.id), earlier.state, earlier.wamid)
 
+    async def send_state(self, message_id: int) -> SendSlot:
+        """A recorded send as it stands: a status webhook may have settled it since."""
+        query = sa.select(messages.c.state, messages.c.wamid).where(messages.c.id == message_id)
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).one()
+        return SendSlot(message_id, row.state, row.wamid)
+
     async def finish_send(
         self, message_id: int, state: str, now: float, wamid: str | None = None, error: ErrorInfo | None = None
     ) -> None:
