@@ -12,6 +12,8 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 
 from connectors.whatsapp.settings import GatewaySettings
+from connectors.whatsapp.tokens import parse_tokens
+from tests.channel.agents_api import AgentsApi
 from tests.channel.test_sandbox_roundtrip import eventually
 from tests.channel.test_turns import running
 from tests.gateway_support import (
@@ -136,3 +138,43 @@ async def test_answers_over_the_throughput_and_pair_limits_are_paced_by_retries(
         assert failed <= len(GUESTS) // 4
         for wa_id in GUESTS:
             assert received[wa_id] == sorted(received[wa_id]), "a guest's answers keep their order"
+
+
+async def test_agent_replies_under_5xx_and_late_answers_reach_the_guest_once_or_say_they_failed(
+    settings: GatewaySettings, clock: MovableClock, sandbox: SandboxClient
+) -> None:
+    desk_settings = replace(settings, api_tokens=parse_tokens("desk:agent:*:desk-secret"), send_timeout_seconds=0.4)
+    bot = RecordingBot()
+    async with running(desk_settings, bot, clock, sandbox) as gateway:
+        wa_id = GUESTS[0]
+        await sandbox.guest_says(wa_id, "¿Me llama alguien de recepción?")
+        await bot.wait_for(1)
+        await gateway.settle()
+        desk = AgentsApi(gateway.url, "desk-secret")
+        try:
+            assert (await desk.post(f"/conversations/{MIRADOR}/{wa_id}/takeover")).status_code == 200
+            await sandbox.configure(fault_error_rate=0.3, fault_delay_rate=0.2, fault_delay_ms=1000)
+            answers = [
+                await desk.post(f"/conversations/{MIRADOR}/{wa_id}/reply", json={"text": f"respuesta {n}"})
+                for n in range(12)
+            ]
+            await sandbox.configure(fault_error_rate=0.0, fault_delay_rate=0.0)
+        finally:
+            await desk.close()
+        states = [a.json()["messages"][0]["state"] if a.status_code == 200 else "failed" for a in answers]
+        assert {a.status_code for a in answers} <= {200, 502}
+        assert all(a.json()["error"]["error_code"] == 131000 for a in answers if a.status_code == 502)
+
+        async def settled() -> tuple[list[str], list[str]] | None:
+            """Once every reply the guest got is recorded as accepted: a reply still `unknown` then is one
+            WhatsApp never took (the sandbox failed it after the client stopped waiting)."""
+            rows = [r for r in await gateway.store.thread(MIRADOR, wa_id) if r["direction"] == "outbound"]
+            thread = await sandbox.thread(wa_id, MIRADOR)
+            received = sorted(e["content"]["body"] for e in thread if e["direction"] == "outbound")
+            accepted = sorted(r["text"] for r in rows if r["state"] == "accepted")
+            return (received, [r["state"] for r in rows]) if received == accepted else None
+
+        received, final = await eventually(settled, timeout=15)
+        assert len(received) == len(set(received)), "a reply reached the guest twice"
+        assert set(final) <= {"accepted", "failed", "unknown"}
+        assert "unknown" in states, "no reply outlived the client's wait"

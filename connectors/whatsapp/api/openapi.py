@@ -138,7 +138,7 @@ HELD_REPLY = _object(
 )
 SEND_OUTCOME = _object(
     ["state", "wamid"],
-    state={"enum": ["accepted", "failed", "blocked"]},
+    state={"enum": ["accepted", "failed", "blocked", "unknown"]},
     wamid=_nullable(STRING),
     error_code=_nullable(INTEGER),
     error_title=_nullable(STRING),
