@@ -100,7 +100,8 @@ async def test_answers_that_arrive_after_the_client_stopped_waiting_are_never_se
     settings: GatewaySettings, clock: MovableClock, sandbox: SandboxClient
 ) -> None:
     bot = RecordingBot(answer=echo)
-    async with running(replace(settings, send_timeout_seconds=0.4), bot, clock, sandbox) as gateway:
+    impatient = replace(settings, send_timeout_seconds=0.4, resend_wait_seconds=0.2)
+    async with running(impatient, bot, clock, sandbox) as gateway:
         await sandbox.configure(fault_delay_rate=0.5, fault_delay_ms=1000)
         await everyone_writes(sandbox, bot)
         await gateway.settle()
@@ -114,6 +115,32 @@ async def test_answers_that_arrive_after_the_client_stopped_waiting_are_never_se
         rows, received = await eventually(settled, timeout=20)
         assert assert_each_once_or_failed(rows, received, per_guest=1) == 0
         assert all(len(bodies) == 1 for bodies in received.values())
+
+
+async def test_a_late_answer_holds_the_conversation_until_its_status_so_the_guest_reads_in_order(
+    settings: GatewaySettings, clock: MovableClock, sandbox: SandboxClient
+) -> None:
+    """The first answer outlives the client's wait (WhatsApp takes it late); the next ones are quick. Going
+    on at once would put them before it; waiting for its status keeps the guest's reading order."""
+
+    async def slow_then_quick(message: UserMessage) -> None:
+        for n in range(3):
+            await message.output_channel.send_text_message(message.sender_id, f"{n}: {message.text}")
+            await sandbox.configure(fault_delay_rate=0.0)
+
+    bot = RecordingBot(answer=slow_then_quick)
+    impatient = replace(settings, send_timeout_seconds=0.3, resend_wait_seconds=5)
+    async with running(impatient, bot, clock, sandbox) as gateway:
+        await sandbox.configure(fault_delay_rate=1.0, fault_delay_ms=1500)
+        await sandbox.guest_says(GUESTS[0], "hola")
+        await bot.wait_for(1)
+        await gateway.settle()
+        received = [
+            e["content"]["body"] for e in await sandbox.thread(GUESTS[0], MIRADOR) if e["direction"] == "outbound"
+        ]
+        assert received == ["0: hola", "1: hola", "2: hola"]
+        rows = [r for r in await gateway.store.thread(MIRADOR, GUESTS[0]) if r["direction"] == "outbound"]
+        assert [r["state"] for r in rows] == ["accepted"] * 3
 
 
 async def test_answers_over_the_throughput_and_pair_limits_are_paced_by_retries(
@@ -143,7 +170,12 @@ async def test_answers_over_the_throughput_and_pair_limits_are_paced_by_retries(
 async def test_agent_replies_under_5xx_and_late_answers_reach_the_guest_once_or_say_they_failed(
     settings: GatewaySettings, clock: MovableClock, sandbox: SandboxClient
 ) -> None:
-    desk_settings = replace(settings, api_tokens=parse_tokens("desk:agent:*:desk-secret"), send_timeout_seconds=0.4)
+    desk_settings = replace(
+        settings,
+        api_tokens=parse_tokens("desk:agent:*:desk-secret"),
+        send_timeout_seconds=0.4,
+        resend_wait_seconds=0.2,
+    )
     bot = RecordingBot()
     async with running(desk_settings, bot, clock, sandbox) as gateway:
         wa_id = GUESTS[0]

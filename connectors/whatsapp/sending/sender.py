@@ -118,12 +118,13 @@ class Sender:
         return await self._call(recipient, message, slot.message_id)
 
     async def _settled(self, slot: SendSlot) -> SendSlot:
-        """A send a stopped process was making: WhatsApp may have it, and then its status webhooks (delivered
-        again to the live processes) name it by its key within seconds. Wait that long before sending again."""
+        """A send whose fate is not known (a stopped process was making it, or its answer never came): if
+        WhatsApp has it, its status webhooks (delivered again to the live processes) name it by its key within
+        seconds. Wait that long, before sending it again or going on with the conversation."""
         deadline = self._clock() + self._resend_wait
         while True:
             current = await self._store.send_state(slot.message_id)
-            if current.earlier != "sending" or self._clock() >= deadline:
+            if current.earlier != slot.earlier or self._clock() >= deadline:
                 return current
             await asyncio.sleep(SETTLE_POLL_SECONDS)
 
@@ -141,10 +142,12 @@ class Sender:
                 title = "no answer from WhatsApp in time: it may have the message; its status webhooks will say"
                 await self._store.finish_send(message_id, "unknown", self._clock(), error=_titled(title))
                 log.error(
-                    "send of message %d from %s unanswered: left to its status webhooks",
-                    message_id,
-                    recipient.business_id,
+                    "send of message %d from %s unanswered: waiting for its status", message_id, recipient.business_id
                 )
+                # The guest's next message waits too: if WhatsApp has this one, it lands first.
+                settled = await self._settled(SendSlot(message_id, "unknown"))
+                if settled.earlier == "accepted":
+                    return SendOutcome("accepted", wamid=settled.wamid)
                 return SendOutcome("unknown", error_title=title)
             if not is_retryable(error):
                 raise
