@@ -257,6 +257,10 @@ class WhatsAppInput(InputChannel):
             if not is_valid_signature(body, request.headers.get(SIGNATURE_HEADER), gateway.settings.app_secret):
                 log.warning("webhook refused: missing or wrong %s", SIGNATURE_HEADER)
                 return text("invalid signature", status=403)
+            if gateway.stopping:
+                # Checked with no await before the save starts its commit, so the stop's flush waits for every
+                # webhook it let in: a later one would commit (or hold a connection) after the store closed.
+                return text("the gateway is stopping; deliver again", status=503)
             try:
                 await gateway.intake.save(body)
             except StoreClosedError:

@@ -294,3 +294,17 @@ async def _drop_other_connections(url: str) -> None:
         )
         assert dropped.all(), "the gateway had connections open"
     await engine.dispose()
+
+
+async def test_a_webhook_that_arrives_while_the_gateway_stops_is_refused_and_not_stored(
+    gateway: GatewayServer, bot: RecordingBot
+) -> None:
+    """Once the stop has begun, nothing new is committed: the stop's flush waits only for what it let in."""
+    inbox_before = await gateway.count(inbox)
+    gateway.channel.gateway.stopping = True
+    try:
+        answer = await post(gateway, fixture("text"))
+    finally:
+        gateway.channel.gateway.stopping = False
+    assert (answer.status_code, answer.text) == (503, "the gateway is stopping; deliver again")
+    assert await gateway.count(inbox) == inbox_before
