@@ -17,7 +17,6 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from cloudapi.outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
@@ -265,8 +264,11 @@ class WhatsAppInput(InputChannel):
                 await gateway.intake.save(body)
             except StoreClosedError:
                 return text("the gateway is stopping; deliver again", status=503)
-            except (SQLAlchemyError, OSError) as error:
-                log.error("webhook not stored, the gateway store is unavailable: %s", error)
+            except Exception as error:
+                # Whatever kept the commit from happening (SQLAlchemy's errors, and the driver's own that a
+                # connect can raise unwrapped, such as asyncpg's ConnectionDoesNotExistError): nothing was
+                # stored, so Meta is asked to deliver again.
+                log.error("webhook not stored, the gateway store is unavailable: %r", error)
                 return text("the gateway store is unavailable; deliver again", status=503)
             if gateway.processor is not None:
                 gateway.processor.submit()
