@@ -37,15 +37,12 @@ class _ActionFailureFilter(logging.Filter):
         return True
 
 
-_FILTER = _ActionFailureFilter()
+logging.getLogger(RASA_PROCESSOR_LOGGER).addFilter(_ActionFailureFilter())
 
 
 @contextmanager
 def action_failures() -> Iterator[list[str]]:
     """The action failures Rasa logs while the block runs a turn, in this task."""
-    logger = logging.getLogger(RASA_PROCESSOR_LOGGER)
-    if _FILTER not in logger.filters:
-        logger.addFilter(_FILTER)
     failures: list[str] = []
     token = _failures.set(failures)
     try:

@@ -153,27 +153,28 @@ class InboxProcessor:
                 log.exception("processing the inbox failed; the sweep will try again")
 
     async def _heartbeat(self) -> None:
-        interval = self._settings.worker_timeout_seconds / 3
+        await self._every(self._settings.worker_timeout_seconds / 3, self._beat_and_take_over, "heartbeat")
+
+    async def _sweep(self) -> None:
+        await self._every(self._settings.sweep_seconds, self.process_pending, "inbox sweep")
+
+    async def _every(self, interval: float, work: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run `work` now and then every `interval` seconds until the processor stops; a failure is logged and
+        the next round tries again."""
         while not self._stopping.is_set():
             try:
-                await self._beat()
-                orphaned = await self._orphaned()
-                if orphaned:
-                    log.info("serving %d conversations left unanswered", len(orphaned))
-                    self._background.spawn(self._serve_all(orphaned))
+                await work()
             except Exception:
-                log.exception("heartbeat failed; trying again in %.1fs", interval)
+                log.exception("%s failed; trying again in %.1fs", what, interval)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), interval)
 
-    async def _sweep(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.process_pending()
-            except Exception:
-                log.exception("inbox sweep failed; trying again in %ss", self._settings.sweep_seconds)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._settings.sweep_seconds)
+    async def _beat_and_take_over(self) -> None:
+        await self._beat()
+        orphaned = await self._orphaned()
+        if orphaned:
+            log.info("serving %d conversations left unanswered", len(orphaned))
+            self._background.spawn(self._serve_all(orphaned))
 
     async def _beat(self) -> None:
         await self._dispatches.beat(self._owner, self._clock(), self._settings.worker_timeout_seconds)
@@ -182,11 +183,11 @@ class InboxProcessor:
     async def _orphaned(self) -> list[tuple[str, str]]:
         """Conversations with unfinished messages no one is serving: a stopped process's, or this one's that a
         failure (the store going away mid-turn) left behind."""
-        others = await self._live() - {self._owner}
+        others = await self._others_alive()
         return [key for key in await self._dispatches.orphaned(others) if not self._locks.busy(key)]
 
-    async def _live(self) -> set[str]:
-        return await self._dispatches.live_owners(self._clock(), self._settings.worker_timeout_seconds) | {self._owner}
+    async def _others_alive(self) -> set[str]:
+        return await self._dispatches.live_owners(self._clock(), self._settings.worker_timeout_seconds) - {self._owner}
 
     async def recover(self) -> None:
         """Process what is left: unprocessed webhooks, then the guest messages of stopped processes."""
@@ -237,7 +238,7 @@ class InboxProcessor:
                 if owner_of(item.claimed_by) == self._owner:
                     if item.claimed_by in self._recording:
                         return
-                elif owner_of(item.claimed_by) in await self._live():
+                elif owner_of(item.claimed_by) in await self._others_alive():
                     waiting_for_another = True
                     break
                 else:
@@ -255,7 +256,7 @@ class InboxProcessor:
 
     async def _dispatch(self, item: PendingDispatch) -> None:
         if self._screen is not None and not await self._screen(item):
-            await self._finish(item, "held")
+            await self._store.finish_dispatch(item.wamid, state="held")
             return
         if self._settings.mark_read and not item.resumed:
             self._background.spawn(self._mark_read(item))
@@ -287,10 +288,7 @@ class InboxProcessor:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
         if not self._stopping.is_set():
-            await self._finish(item, "handled")
-
-    async def _finish(self, item: PendingDispatch, state: str) -> None:
-        await self._store.finish_dispatch(item.wamid, state=state)
+            await self._store.finish_dispatch(item.wamid)
 
     async def _mark_read(self, item: PendingDispatch) -> None:
         try:
