@@ -12,17 +12,25 @@ REQUIREMENTS := requirements/runtime.txt requirements/dev.txt requirements/const
 export WHATSAPP_APP_SECRET ?= sandbox-app-secret
 export WHATSAPP_VERIFY_TOKEN ?= sandbox-verify-token
 export WHATSAPP_ACCESS_TOKEN ?= sandbox-access-token
-export WHATSAPP_API_URL ?= http://localhost:8008
 export SANDBOX_PORT ?= 8008
+export WHATSAPP_API_URL ?= http://localhost:$(SANDBOX_PORT)
 # Two API tokens for trying the agents' console and the automations API on the sandbox; set your own
 # (better as sha256: digests) for a real number.
 export GATEWAY_API_TOKENS ?= frontdesk:agent:*:sandbox-agent-token,automations:automation:*:sandbox-automation-token
 
-# Where `rasa run` finds the action server and keeps its conversations (endpoints.yml reads these): the
-# Procfile's action server and a SQLite file under var/ by default.
-export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
+# Rasa's HTTP API (trackers, trigger_intent, the model) answers only with this token, and the action server
+# only with its own; every server listens on 127.0.0.1. Set your own long random values anywhere but here.
+export RASA_API_TOKEN ?= sandbox-rasa-token
+export ACTION_SERVER_TOKEN ?= sandbox-actions-token
+export RASA_PORT ?= 5005
+export ACTION_SERVER_PORT ?= 5055
+
+# Where `rasa run` finds the action server, keeps its conversations and locks them (endpoints.yml reads
+# these): the Procfile's action server, a SQLite file under var/ and locks in memory by default.
+export ACTION_ENDPOINT_URL ?= http://localhost:$(ACTION_SERVER_PORT)/webhook
 export TRACKER_STORE_DIALECT ?= sqlite
 export TRACKER_STORE_URL ?= sqlite:///$(CURDIR)/var/tracker.db
+export LOCK_STORE_URL ?= memory://
 
 # Nothing leaves the machine: no Rasa telemetry, and TensorFlow keeps its start-up chatter to itself.
 export RASA_TELEMETRY_ENABLED := false
@@ -75,11 +83,13 @@ run: $(STAMP) $(MODEL)
 	@echo ""
 	@echo "  Guest phone (play a guest):  http://localhost:$(SANDBOX_PORT)/"
 	@echo "  Cloud API sandbox:           http://localhost:$(SANDBOX_PORT)/v23.0/<phone_number_id>/messages"
-	@echo "  Rasa server and channel:     http://localhost:5005"
-	@echo "  Action server:               http://localhost:5055"
+	@echo "  Agents' console:             http://localhost:$(RASA_PORT)/webhooks/whatsapp/console/"
+	@echo "  Rasa server and channel:     http://localhost:$(RASA_PORT) (its API wants ?token=$$RASA_API_TOKEN)"
+	@echo "  Action server:               http://localhost:$(ACTION_SERVER_PORT) (the Rasa server's calls only)"
 	@echo "  Ctrl-C stops everything."
 	@echo ""
-	@$(BIN)/honcho start -f Procfile
+	@SANDBOX_WEBHOOK_URL="$${SANDBOX_WEBHOOK_URL:-http://localhost:$(RASA_PORT)/webhooks/whatsapp/webhook}" \
+	  $(BIN)/honcho start -f Procfile
 
 test: $(STAMP) $(MODEL)
 	@$(BIN)/python -m pytest

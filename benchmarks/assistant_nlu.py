@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import Figures
+from tests.support import ACTION_SERVER_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "hotel.tar.gz"
@@ -133,7 +134,7 @@ async def measure(agent: Any) -> list[Figures]:
 
 def load_agent(action_endpoint: str | None = None) -> Any:
     """The trained model, with Rasa's logging configured as `rasa run` does it (and the action server at
-    `action_endpoint` when the benchmark runs whole turns)."""
+    `action_endpoint`, started by `tests.processes.start_action_server`, when the benchmark runs whole turns)."""
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     # Rasa and TensorFlow are imported only once there is a model to measure.
     from rasa.core.agent import Agent
@@ -146,7 +147,8 @@ def load_agent(action_endpoint: str | None = None) -> Any:
 
     from rasa.utils.endpoints import EndpointConfig
 
-    return Agent.load(MODEL, action_endpoint=EndpointConfig(action_endpoint) if action_endpoint else None)
+    endpoint = EndpointConfig(action_endpoint, token=ACTION_SERVER_TOKEN) if action_endpoint else None
+    return Agent.load(MODEL, action_endpoint=endpoint)
 
 
 def main(quality_only: bool = False) -> None:

@@ -117,7 +117,7 @@ def _measure_with(
     folder: Path, sandbox: SandboxProcess, actions_url: str, database: str | None
 ) -> tuple[list[float], list[float]]:
     folder.mkdir()
-    settings = {"GATEWAY_DATABASE_URL": database} if database else {}
+    settings = {"RASA_REST_CHANNEL": "true", **({"GATEWAY_DATABASE_URL": database} if database else {})}
     if database:
         asyncio.run(empty_database(database))
     rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, **settings)

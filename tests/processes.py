@@ -1,5 +1,6 @@
 """The system's real processes for end-to-end tests: the action server and the Rasa server with the
-WhatsApp channel, started as `make run` starts them, on free ports, with their state in a test folder.
+WhatsApp channel, started by the launchers the Procfile uses (`deploy/`), locked with the test tokens, on free
+ports, with their state in a test folder.
 """
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ACCESS_TOKEN, APP_SECRET, ROOT, VERIFY_TOKEN, free_port
+from tests.support import (
+    ACCESS_TOKEN,
+    ACTION_SERVER_TOKEN,
+    APP_SECRET,
+    RASA_API_TOKEN,
+    ROOT,
+    VERIFY_TOKEN,
+    free_port,
+)
 
 MODEL = ROOT / "models" / "hotel.tar.gz"
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 
 def require_model() -> Path:
@@ -70,19 +79,22 @@ def base_environment() -> dict[str, str]:
 
 
 def start_action_server(folder: Path, **settings: str) -> tuple[ServerProcess, str]:
-    """`rasa run actions` as the Procfile starts it; `settings` add environment variables (e.g. the Graph API
+    """The action server as the Procfile starts it; `settings` add environment variables (e.g. the Graph API
     the actions list templates from)."""
     port = free_port()
-    command = [RASA, "run", "actions", "--port", str(port), "--actions", "actions"]
     url = f"http://127.0.0.1:{port}"
-    env = {**base_environment(), **settings}
+    env = {**base_environment(), "ACTION_SERVER_PORT": str(port), "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN}
+    env.update(settings)
+    command = [PYTHON, "-m", "deploy.action_server"]
     return ServerProcess(command, env, folder / "actions.log", f"{url}/health", 120), url
 
 
 def start_rasa(
     folder: Path, sandbox_url: str, actions_url: str, port: int | None = None, **settings: str
 ) -> tuple[ServerProcess, str]:
-    """`rasa run` with the project's credentials and endpoints; gateway and tracker stores under `folder`."""
+    """`rasa run` as the Procfile starts it, with the project's credentials and endpoints; gateway and tracker
+    stores under `folder`. Its HTTP API wants `?token=RASA_API_TOKEN`; `RASA_REST_CHANNEL="true"` in `settings`
+    adds the REST channel."""
     port = port or free_port()
     env = base_environment()
     env.update(
@@ -94,9 +106,13 @@ def start_rasa(
         ACTION_ENDPOINT_URL=f"{actions_url}/webhook",
         TRACKER_STORE_DIALECT="sqlite",
         TRACKER_STORE_URL=f"sqlite:///{folder / 'tracker.db'}",
+        LOCK_STORE_URL="memory://",
+        RASA_PORT=str(port),
+        RASA_API_TOKEN=RASA_API_TOKEN,
+        ACTION_SERVER_TOKEN=ACTION_SERVER_TOKEN,
+        RASA_MODEL=str(require_model()),
     )
     env.update(settings)
-    command = [RASA, "run", "--enable-api", "--port", str(port), "--credentials", "credentials.yml"]
-    command += ["--endpoints", "endpoints.yml", "--model", str(require_model())]
+    command = [PYTHON, "-m", "deploy.rasa_server"]
     url = f"http://127.0.0.1:{port}"
     return ServerProcess(command, env, folder / "rasa.log", f"{url}/webhooks/whatsapp/", 240), url

@@ -3,22 +3,17 @@ whole conversation through Rasa and the real action server, as the WhatsApp chan
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.support import free_port
+from tests.processes import start_action_server
+from tests.support import ACTION_SERVER_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "hotel.tar.gz"
-RASA = Path(sys.executable).parent / "rasa"
 
 pytestmark = [
     pytest.mark.skipif(not MODEL.exists(), reason="no trained model in models/: run `make train` (make test does)"),
@@ -66,30 +61,11 @@ UNSEEN = [
 
 
 @pytest.fixture(scope="module")
-def action_server() -> Iterator[str]:
-    """The action server as `make run` starts it, on a free port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(RASA), "run", "actions", "--port", str(port), "--actions", "actions"],
-        cwd=ROOT,
-        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the action server did not start")
+def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The action server as `make run` starts it, on a free port; its calls carry its token."""
+    process, url = start_action_server(tmp_path_factory.mktemp("actions"))
     yield f"{url}/webhook"
-    process.terminate()
-    process.wait(timeout=10)
+    process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +73,7 @@ def agent(action_server: str) -> Any:
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    return Agent.load(MODEL, action_endpoint=EndpointConfig(action_server))
+    return Agent.load(MODEL, action_endpoint=EndpointConfig(action_server, token=ACTION_SERVER_TOKEN))
 
 
 async def test_unseen_messages_get_their_intent(agent: Any) -> None:

@@ -196,11 +196,18 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    """A page in its own context, so nothing (localStorage included) carries over between tests."""
+    """A page in its own context, so nothing (localStorage included) carries over between tests. Whatever the
+    test, the page must not have done anything its Content-Security-Policy refused (Chromium reports each
+    refusal on the console)."""
     context = await browser.new_context(viewport={"width": 1100, "height": 820}, locale="en-GB")
     page = await context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
     yield page
     await context.close()
+    assert refused == [], "the page did something its Content-Security-Policy refuses"
 
 
 CONSOLE_TOKENS = "marta:agent:1000000001:marta-secret,crm:automation:*:crm-secret"

@@ -54,3 +54,30 @@ async def test_a_known_token_learns_its_role_and_hotels(api: str) -> None:
         "hotels": None,
         "names": {"1000000001": "Hotel Mirador del Puerto", "1000000002": "Casa Alameda"},
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/console/"),
+        ("GET", "/console/console.js"),
+        ("POST", "/webhook"),
+    ],
+)
+async def test_every_answer_carries_the_security_headers(api: str, method: str, path: str) -> None:
+    """The console must run no script and load nothing from elsewhere, never be framed, leak no Referer; the
+    same headers on the API and the webhook, whatever their status (401, 403 included)."""
+    base = api.removesuffix("/api/v1")
+    async with httpx.AsyncClient() as client:
+        answer = await client.request(method, f"{base}{path}", content=b"{}")
+    assert answer.status_code < 500
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["x-frame-options"] == "DENY"

@@ -20,7 +20,7 @@ from hotel import answers
 from hotel.facts import load_hotels
 from hotel.reservations import Reservation
 from hotel.settings import DEFAULT_SEED_FILE
-from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient
+from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, RASA_API_TOKEN, SandboxClient
 
 HOTELS = load_hotels()
 
@@ -244,7 +244,7 @@ async def trigger(sandbox: SandboxClient, rasa: str, wa_id: str, hotel: str, int
     async with httpx.AsyncClient(timeout=60) as client:
         response = await client.post(
             f"{rasa}/conversations/{hotel}:{wa_id}/trigger_intent",
-            params={"output_channel": "whatsapp"},
+            params={"output_channel": "whatsapp", "token": RASA_API_TOKEN},
             json={"name": intent},
         )
     assert response.status_code == 200, response.text

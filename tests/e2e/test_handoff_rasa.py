@@ -13,14 +13,14 @@ import pytest
 
 from tests.e2e.conftest import AGENT_TOKEN
 from tests.e2e.test_whatsapp_rasa import bot_replies
-from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient
+from tests.support import LUCIA, MIRADOR, OLIVER, RASA_API_TOKEN, SandboxClient
 
 API = "/webhooks/whatsapp/api/v1"
 
 
 async def paused(rasa: str, wa_id: str) -> bool:
     async with httpx.AsyncClient(timeout=30) as client:
-        answer = await client.get(f"{rasa}/conversations/{MIRADOR}:{wa_id}/tracker")
+        answer = await client.get(f"{rasa}/conversations/{MIRADOR}:{wa_id}/tracker", params={"token": RASA_API_TOKEN})
     answer.raise_for_status()
     return bool(answer.json()["paused"])
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from connectors.whatsapp.store import GatewayStore, messages
 from tests.processes import ServerProcess, start_rasa
-from tests.support import LUCIA, MIRADOR, OLIVER, SandboxClient, SandboxProcess
+from tests.support import LUCIA, MIRADOR, OLIVER, RASA_API_TOKEN, SandboxClient, SandboxProcess
 
 
 async def bot_replies(sandbox: SandboxClient, wa_id: str, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
@@ -111,7 +111,7 @@ async def test_trigger_intent_reaches_the_guest_through_the_whatsapp_output_chan
     async with httpx.AsyncClient(timeout=60) as client:
         response = await client.post(
             f"{rasa}/conversations/{MIRADOR}:{OLIVER}/trigger_intent",
-            params={"output_channel": "whatsapp"},
+            params={"output_channel": "whatsapp", "token": RASA_API_TOKEN},
             json={"name": "goodbye"},
         )
     assert response.status_code == 200, response.text

@@ -16,7 +16,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PACKAGES = ("actions", "background", "benchmarks", "cloudapi", "connectors", "hotel", "sandbox", "tests")
+PROJECT_PACKAGES = (
+    "actions",
+    "background",
+    "benchmarks",
+    "cloudapi",
+    "connectors",
+    "deploy",
+    "hotel",
+    "sandbox",
+    "tests",
+)
 GATEWAY = "connectors.whatsapp"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
@@ -99,6 +109,7 @@ def arrows_from(package: str, to: str) -> list[str]:
         ("background", "connectors"),
         ("sandbox", "connectors"),
         ("sandbox", "actions"),
+        *(("deploy", package) for package in ("actions", "connectors", "hotel", "cloudapi", "sandbox")),
     ],
 )
 def test_the_layers_import_one_way(package: str, forbidden: str) -> None:
@@ -181,7 +192,7 @@ def test_no_function_is_over_the_limit() -> None:
 
 
 def test_every_package_says_what_it_holds_and_exports() -> None:
-    packages = [ROOT / "cloudapi", ROOT / "hotel", ROOT / "background", ROOT / "actions", ROOT / "connectors/whatsapp"]
+    packages = [ROOT / name for name in ("cloudapi", "hotel", "background", "actions", "connectors/whatsapp", "deploy")]
     inits = [path for package in packages for path in [package / "__init__.py", *package.glob("*/__init__.py")]]
     silent = [
         str(path.relative_to(ROOT))
