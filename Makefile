@@ -40,10 +40,11 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 MODEL := models/hotel.tar.gz
 ASSISTANT := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: help install train evaluate run test lint format bench lock clean
+.PHONY: help install train evaluate run cluster test lint format bench lock clean
 
 help:
 	@echo "make run    set up, then start every process (Ctrl-C stops them all)"
+	@echo "make cluster  nginx in front of several Rasa replicas on PostgreSQL and Redis (see the README)"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make train  train the assistant into $(MODEL) if its data changed"
 	@echo "make lint   ruff check and ruff format --check"
@@ -90,6 +91,11 @@ run: $(STAMP) $(MODEL)
 	@echo ""
 	@SANDBOX_WEBHOOK_URL="$${SANDBOX_WEBHOOK_URL:-http://localhost:$(RASA_PORT)/webhooks/whatsapp/webhook}" \
 	  $(BIN)/honcho start -f Procfile
+
+# The production shape on one machine: it names what is missing (PostgreSQL, Redis, nginx) and stops when the
+# single-machine defaults would let replicas answer a guest twice.
+cluster: $(STAMP) $(MODEL)
+	@$(BIN)/python -m deploy.cluster
 
 test: $(STAMP) $(MODEL)
 	@$(BIN)/python -m pytest

@@ -44,6 +44,8 @@ from connectors.whatsapp.store.schema import (
     statuses,
 )
 
+_LOCK_SCHEMA = sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway schema'))")
+_LOCK_INBOX = sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway inbox'))")
 _LOCK_WAMIDS = sa.text("SELECT pg_advisory_xact_lock(hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w ORDER BY w")
 
 
@@ -207,8 +209,13 @@ class GatewayStore:
         return cls(engine_for(url))
 
     async def create_schema(self) -> None:
-        """Create what is missing: tables, and the columns and indexes added since a table was first created."""
+        """Create what is missing: tables, and the columns and indexes added since a table was first created.
+
+        On PostgreSQL under a transaction-wide advisory lock: replicas starting together would otherwise both
+        see a table missing and one of them fail creating it (a duplicate in `pg_type`)."""
         async with self._transaction() as connection:
+            if self._postgresql:
+                await connection.execute(_LOCK_SCHEMA)
             await connection.run_sync(metadata.create_all)
             await connection.run_sync(add_later_columns)
             await connection.run_sync(create_later_indexes)
@@ -242,6 +249,12 @@ class GatewayStore:
         claimed for the bot under `token`: a WhatsApp message id already there (a redelivery, or another
         process recording it at the same instant) is skipped by the unique index.
 
+        Claims are taken one at a time across processes (SQLite has one writer anyway; PostgreSQL takes a
+        transaction-wide advisory lock), so guest messages are recorded in the order their webhooks were
+        stored whichever replica got them: two replicas each claiming one of a guest's two messages at once
+        could otherwise record the second first, and the replica holding it would see no older message and
+        give it to the bot before the first.
+
         This runs before every message reaches the bot, so its round trips are counted: PostgreSQL gets
         each answer through RETURNING; SQLite (whose SQLAlchemy 1.4 dialect has no RETURNING) asks after.
         """
@@ -256,6 +269,7 @@ class GatewayStore:
         )
         async with self._transaction() as connection:
             if self._postgresql:
+                await connection.execute(_LOCK_INBOX)
                 claimed = await connection.execute(claim.returning(inbox.c.id, inbox.c.body))
             else:
                 await connection.execute(claim)
