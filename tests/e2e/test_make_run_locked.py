@@ -164,6 +164,16 @@ def test_with_the_token_rasa_api_works(make_run: MakeRun, guest_tracker: str) ->
         timeout=60,
     )
     assert triggered.status_code == 200, triggered.text
+    appended = httpx.post(
+        f"{make_run.rasa}/conversations/{SENDER}/tracker/events",
+        params=token,
+        json={"event": "slot", "name": "language", "value": "es"},
+        timeout=30,
+    )
+    assert appended.status_code == 200, appended.text
+    status = httpx.get(f"{make_run.rasa}/status", params=token, timeout=30)
+    assert status.status_code == 200
+    assert status.json()["model_file"].endswith("hotel.tar.gz")
 
 
 def test_the_action_server_answers_only_the_rasa_server(make_run: MakeRun) -> None:
