@@ -8,6 +8,7 @@ from benchmarks import (
     assistant_turns,
     automation_sends,
     bot_roundtrip,
+    cluster,
     crash_matrix,
     graph_client,
     sandbox_sends,
@@ -26,6 +27,7 @@ def main() -> None:
         assistant_turns,
         automation_sends,
         crash_matrix,
+        cluster,
     )
     for benchmark in benchmarks:
         benchmark.main()

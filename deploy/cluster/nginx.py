@@ -70,7 +70,7 @@ http {{
     server {{
         listen {settings.host}:{settings.port};
         error_page 413 @too_large;
-        error_page 502 504 @unavailable;
+        error_page 502 504 =503 @unavailable;
 
         proxy_http_version 1.1;
         proxy_set_header Connection "";

@@ -308,3 +308,39 @@ async def test_a_webhook_that_arrives_while_the_gateway_stops_is_refused_and_not
         gateway.channel.gateway.stopping = False
     assert (answer.status_code, answer.text) == (503, "the gateway is stopping; deliver again")
     assert await gateway.count(inbox) == inbox_before
+
+
+async def _hang_up_after_sending(gateway: GatewayServer, body: bytes) -> None:
+    """A client that sends a whole signed webhook and leaves without waiting for the answer (as wrk does at
+    the end of a run, or Meta's side when a connection drops)."""
+    _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    head = "".join(f"{name}: {value}\r\n" for name, value in signed(body).items())
+    writer.write(
+        f"POST /webhooks/whatsapp/webhook HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    writer.close()
+
+
+async def test_clients_that_hang_up_stall_nobody_else_and_their_webhooks_are_stored(gateway: GatewayServer) -> None:
+    """Each webhook waits for the commit it shares with the others; one whose client left is cancelled by
+    Sanic. The commit must still answer every other webhook of its batch, and the next batches."""
+    payloads = [copy.deepcopy(fixture("text")) for _ in range(60)]
+    for number, payload in enumerate(payloads):
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = f"wamid.hangup-{number}"
+    bodies = [json.dumps(payload).encode() for payload in payloads]
+    async with httpx.AsyncClient(timeout=10) as client:
+        answers = await asyncio.gather(
+            *(
+                _hang_up_after_sending(gateway, body)
+                if number % 3 == 0
+                else client.post(gateway.webhook_url, content=body, headers=signed(body))
+                for number, body in enumerate(bodies)
+            )
+        )
+        later = await client.post(gateway.webhook_url, content=bodies[1], headers=signed(bodies[1]))
+    assert [a.status_code for a in answers if a is not None] == [200] * 40
+    assert later.status_code == 200
+    await gateway.settle()
+    assert await gateway.count(messages) == 60

@@ -43,9 +43,11 @@ class Intake:
                     await self._store.save_webhooks([body for body, _ in batch], self._clock())
                 except Exception as error:
                     for _, done in batch:
-                        done.set_exception(error)
+                        if not done.done():
+                            done.set_exception(error)
                 else:
                     for _, done in batch:
-                        done.set_result(None)
+                        if not done.done():  # its client hung up (Sanic cancelled the wait); stored all the same
+                            done.set_result(None)
         finally:
             self._committer = None

@@ -1,0 +1,319 @@
+"""`make cluster` under load: nginx in front of one and two Rasa replicas on PostgreSQL and Redis, each figure
+printed beside a baseline measured in the same run.
+
+1. Acknowledged webhooks per second and p50/p99 acknowledgement latency (wrk, the signed webhook of
+   `benchmarks.webhook_ack`) through nginx to 1 and 2 replicas. Baseline: the channel alone on SQLite
+   (`benchmarks.gateway_app`), the fastest the gateway acknowledges on one machine; the ratio is what
+   nginx, PostgreSQL and a whole Rasa server behind it cost (or what a second replica gains).
+2. Guest to answer, p50/p99, through nginx to 1 and 2 replicas: fresh guests each asking one known question
+   on the sandbox's phone, a few at a time; lost (no answer within a minute) and doubled answers counted.
+3. Soak: signed status webhooks at a fixed rate, open loop, through nginx to 2 replicas: sent, acknowledged,
+   refused, and lost (acknowledged but not in the gateway store's inbox afterwards); each replica's resident
+   memory at the start and the end (target: flat within 10 %).
+4. Turns per second with 100 guests writing at once to one Rasa server on SQLite: through the WhatsApp
+   channel, beside Rasa's own REST channel (the baseline: the same model, actions and tracker store with no
+   gateway) answering the same 100 questions. Target: the channel keeps at least 0.9x the REST channel's rate.
+
+A section whose requirements are missing (nginx, TEST_POSTGRES_URL, TEST_REDIS_URL, wrk, the trained model)
+is skipped with the reason printed.
+
+`python -m benchmarks.cluster [--soak-seconds N]` (default 600)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+from benchmarks.cluster_load import (
+    AnswerFigures,
+    InboxView,
+    SoakResult,
+    guest_to_answer,
+    guests,
+    percentile,
+    rest_all_at_once,
+    say,
+    soak,
+    whatsapp_all_at_once,
+)
+from benchmarks.measure import Figures, start
+from benchmarks.webhook_ack import CONNECTIONS, SECONDS, WrkFigures, _script, wrk
+from tests.cluster.running import Cluster, missing_parts, running_cluster
+from tests.processes import MODEL, start_action_server, start_rasa
+from tests.support import ACCESS_TOKEN, SandboxProcess, free_port
+
+WEBHOOK_PATH = "/webhooks/whatsapp/webhook"
+ANSWER_GUESTS = 40
+ANSWER_AT_ONCE = 4
+ANSWER_TIMEOUT = 60.0
+DOUBLE_GRACE = 5.0
+"""Seconds after the last answer for any second copy to show."""
+SOAK_SECONDS = 600
+SOAK_RATE = 300
+DRAIN_TIMEOUT = 300.0
+"""Seconds the soak waits for the replicas to work through what wrk left in the inbox."""
+MEMORY_TOLERANCE = 0.10
+TURN_GUESTS = 100
+TURN_ROUNDS = 3
+TURN_TIMEOUT = 180.0
+WARM_UP_GUESTS = 5
+SETTLE_SECONDS = 3.0
+"""Before each round of turns: the status webhooks of the last round's answers are processed by then."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    replica: int
+    before: int
+    after: int | None
+    """None when the replica was not the same process at the end (it died and was started again)."""
+
+    @property
+    def change(self) -> float | None:
+        return None if self.after is None else self.after / self.before - 1
+
+
+@dataclass(frozen=True)
+class Soak:
+    result: SoakResult
+    lost: int
+    memory: list[Memory]
+
+
+@dataclass(frozen=True)
+class ClusterRun:
+    replicas: int
+    answers: AnswerFigures
+    ack: WrkFigures | None
+    soak: Soak | None
+
+
+@dataclass(frozen=True)
+class Turns:
+    rest: list[tuple[float, int]]
+    """Seconds until the last of the guests was answered, and how many were, per round."""
+    whatsapp: list[tuple[float, int]]
+
+
+def main(argv: list[str] | None = None) -> None:
+    soak_seconds = _arguments(argv).soak_seconds
+    no_wrk = None if shutil.which("wrk") else "wrk is not installed (apt-get install wrk)"
+    no_model = None if MODEL.is_file() else f"no trained model at {MODEL} (make train)"
+    no_cluster = no_model or missing_parts()
+    print(f"make cluster under load (soak {soak_seconds:.0f} s); progress:", flush=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as name:
+        folder = Path(name)
+        script = None if no_wrk else _script(folder)
+        baseline = _channel_alone(folder, script) if script else None
+        runs = [] if no_cluster else [_cluster_run(folder, n, script, soak_seconds if n == 2 else 0) for n in (1, 2)]
+        turns = None if no_model else _turns(folder / "turns")
+    print(f"make cluster under load: {time.monotonic() - started:.0f} s in all")
+    _print_acks(no_wrk or no_cluster, baseline, runs)
+    _print_answers(no_cluster, runs)
+    _print_soak(no_cluster, soak_seconds, runs)
+    _print_turns(no_model, turns)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cluster", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--soak-seconds", type=float, default=SOAK_SECONDS, help=f"default {SOAK_SECONDS}")
+    return parser.parse_args(argv)
+
+
+def _channel_alone(folder: Path, script: Path) -> WrkFigures:
+    say("wrk on the channel alone on SQLite")
+    port = free_port()
+    gateway = start(
+        ["benchmarks.gateway_app", "--port", str(port), "--database-url", f"sqlite+aiosqlite:///{folder}/alone.db"],
+        f"http://127.0.0.1:{port}/webhooks/whatsapp/",
+    )
+    try:
+        return wrk("channel alone on SQLite (baseline)", f"http://127.0.0.1:{port}{WEBHOOK_PATH}", script)
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=30)
+
+
+def _cluster_run(folder: Path, replicas: int, script: Path | None, soak_seconds: float) -> ClusterRun:
+    """On a cluster of its own: guests first (on a quiet cluster), then wrk, then the soak if asked for."""
+    say(f"starting make cluster with {_replicas(replicas)}")
+    with running_cluster(folder / f"cluster-{replicas}", replicas=replicas) as cluster:
+        say(f"{ANSWER_GUESTS} guests asking through nginx to {_replicas(replicas)}, {ANSWER_AT_ONCE} at a time")
+        asking = guests(f"3464{replicas}", ANSWER_GUESTS)
+        answers = asyncio.run(guest_to_answer(cluster.sandbox, asking, ANSWER_AT_ONCE, ANSWER_TIMEOUT, DOUBLE_GRACE))
+        ack = None
+        if script:
+            say(f"wrk through nginx to {_replicas(replicas)}")
+            ack = wrk(f"nginx, {_replicas(replicas)} on PostgreSQL", f"{cluster.url}{WEBHOOK_PATH}", script)
+        run_soak = _soak(cluster, soak_seconds) if soak_seconds > 0 else None
+        return ClusterRun(replicas, answers, ack, run_soak)
+
+
+def _replicas(count: int) -> str:
+    return f"{count} replica{'s' if count > 1 else ''}"
+
+
+def _soak(cluster: Cluster, seconds: float) -> Soak:
+    pids = [cluster.replica_pid(n) for n in range(1, len(cluster.replicas) + 1)]
+    inbox = InboxView(psutil.Process(pids[0]).environ()["GATEWAY_DATABASE_URL"])
+    try:
+        _drain(inbox)
+        before = [psutil.Process(pid).memory_info().rss for pid in pids]
+        say(f"soak: {SOAK_RATE} status webhooks/s through nginx for {seconds:.0f} s")
+        result = asyncio.run(soak(f"{cluster.url}{WEBHOOK_PATH}", SOAK_RATE, seconds))
+        after = [_rss_if_same(cluster, n, pid) for n, pid in enumerate(pids, 1)]
+        memory = [Memory(n, *rss) for n, rss in enumerate(zip(before, after, strict=True), 1)]
+        lost = len(result.acknowledged - inbox.soak_numbers())
+    finally:
+        inbox.close()
+    return Soak(result, lost, memory)
+
+
+def _drain(inbox: InboxView) -> None:
+    """Wait until the replicas have processed every stored webhook, so the soak starts from a steady state."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while (pending := inbox.pending()) and time.monotonic() < deadline:
+        say(f"waiting for the replicas to process {pending} webhooks left in the inbox")
+        time.sleep(5)
+
+
+def _rss_if_same(cluster: Cluster, number: int, pid: int) -> int | None:
+    if cluster.replica_pid(number) != pid:
+        return None
+    try:
+        return psutil.Process(pid).memory_info().rss
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _turns(folder: Path) -> Turns:
+    """One Rasa server with both channels, its stores SQLite: each round, 100 fresh guests at once through
+    the REST channel, then 100 more through the WhatsApp channel."""
+    folder.mkdir()
+    say("starting the sandbox, the action server and one Rasa server (REST and WhatsApp channels)")
+    sandbox = SandboxProcess("http://127.0.0.1:9/unused", folder / "sandbox.log")
+    actions, actions_url = start_action_server(folder, WHATSAPP_API_URL=sandbox.url, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN)
+    try:
+        rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, RASA_REST_CHANNEL="true")
+        try:
+            httpx.patch(f"{sandbox.url}/sandbox/settings", json={"webhook_url": f"{rasa_url}{WEBHOOK_PATH}"})
+            return asyncio.run(_turn_rounds(rasa_url, sandbox.url))
+        finally:
+            rasa.stop()
+    finally:
+        actions.stop()
+        sandbox.stop()
+
+
+async def _turn_rounds(rasa: str, sandbox: str) -> Turns:
+    say(f"warming up with {WARM_UP_GUESTS} guests on each channel")
+    await rest_all_at_once(rasa, guests("34669", WARM_UP_GUESTS), TURN_TIMEOUT)
+    await whatsapp_all_at_once(sandbox, guests("34679", WARM_UP_GUESTS), TURN_TIMEOUT)
+    turns = Turns([], [])
+    for round_ in range(TURN_ROUNDS):
+        say(f"round {round_ + 1} of {TURN_ROUNDS}: {TURN_GUESTS} guests at once, REST then WhatsApp")
+        await asyncio.sleep(SETTLE_SECONDS)
+        turns.rest.append(await rest_all_at_once(rasa, guests(f"3466{round_}", TURN_GUESTS), TURN_TIMEOUT))
+        await asyncio.sleep(SETTLE_SECONDS)
+        turns.whatsapp.append(await whatsapp_all_at_once(sandbox, guests(f"3467{round_}", TURN_GUESTS), TURN_TIMEOUT))
+    return turns
+
+
+def _skipped(title: str, reason: str) -> None:
+    print(f"{title}: skipped, {reason}")
+
+
+def _print_acks(missing: str | None, baseline: WrkFigures | None, runs: list[ClusterRun]) -> None:
+    title = "Acknowledged webhooks"
+    if baseline is None:
+        _skipped(title, missing or "")
+        return
+    print(f"{title}: wrk, {CONNECTIONS} connections, {SECONDS} s each, one signed text webhook")
+    print(baseline.line())
+    if missing:
+        print(f"  (through nginx skipped: {missing})")
+    for run in runs:
+        if run.ack is not None:
+            print(run.ack.line())
+            share = run.ack.per_second / baseline.per_second
+            print(f"    {share:.2f}x the SQLite channel's rate, p50 {run.ack.p50_ms / baseline.p50_ms:.2f}x")
+
+
+def _print_answers(missing: str | None, runs: list[ClusterRun]) -> None:
+    title = "Guest to answer through nginx"
+    if missing:
+        _skipped(title, missing)
+        return
+    print(f"{title}: {ANSWER_GUESTS} fresh guests, one known question each, {ANSWER_AT_ONCE} at a time")
+    for run in runs:
+        ms = [seconds * 1000 for seconds in run.answers.latencies]
+        label = _replicas(run.replicas)
+        print(
+            f"  {label:<34} p50 {percentile(ms, 0.5):7.1f} ms   p99 {percentile(ms, 0.99):7.1f} ms"
+            f"   ({len(ms)} answered, {run.answers.lost} lost, {run.answers.doubled} doubled)"
+        )
+
+
+def _print_soak(missing: str | None, seconds: float, runs: list[ClusterRun]) -> None:
+    title = "Soak"
+    soaked = next((run.soak for run in runs if run.soak is not None), None)
+    if soaked is None:
+        _skipped(title, missing or "--soak-seconds is 0")
+        return
+    result = soaked.result
+    print(f"{title}: {SOAK_RATE} signed status webhooks/s, open loop, through nginx to 2 replicas for {seconds:.0f} s")
+    refused = ", ".join(f"{what}: {count}" for what, count in result.refused.most_common())
+    print(f"  sent {result.sent} in {result.seconds:.1f} s ({result.rate:.1f}/s achieved of {SOAK_RATE}/s)")
+    print(
+        f"  acknowledged {len(result.acknowledged)}, non-200 {sum(result.refused.values())}"
+        f"{f' ({refused})' if refused else ''}, lost {soaked.lost} (acknowledged, not in the inbox)"
+    )
+    acks = Figures("acknowledgement", result.sent, len(result.acknowledged), result.seconds, tuple(result.latencies_ms))
+    print(acks.line())
+    for memory in soaked.memory:
+        before = f"replica {memory.replica} resident memory {memory.before / 2**20:7.1f} MB"
+        if memory.change is None:
+            print(f"  {before} -> restarted during the soak (not the same process)")
+        else:
+            print(f"  {before} -> {memory.after / 2**20:7.1f} MB ({memory.change:+.1%})")  # type: ignore[operator]
+    flat = all(m.change is not None and abs(m.change) <= MEMORY_TOLERANCE for m in soaked.memory)
+    print(f"  {'meets' if flat else 'MISSES'} the target: resident memory flat within {MEMORY_TOLERANCE:.0%}")
+
+
+def _print_turns(missing: str | None, turns: Turns | None) -> None:
+    title = f"Turns per second, {TURN_GUESTS} guests writing at once"
+    if turns is None:
+        _skipped(title, missing or "")
+        return
+    print(f"{title}: one Rasa server, SQLite stores, median of {TURN_ROUNDS} rounds")
+    rest, whatsapp = (
+        _turns_line("Rasa REST channel (baseline)", turns.rest),
+        _turns_line("WhatsApp channel", turns.whatsapp),
+    )
+    share = whatsapp / rest
+    print(f"  WhatsApp/REST {share:.2f}x: {'meets' if share >= 0.9 else 'MISSES'} the 0.9x target")
+
+
+def _turns_line(label: str, rounds: list[tuple[float, int]]) -> float:
+    """Print one channel's rounds; answer its median turns per second."""
+    rates = [answered / seconds for seconds, answered in rounds]
+    median = statistics.median(rates)
+    each = ", ".join(f"{rate:.1f}" for rate in rates)
+    answered = sum(count for _, count in rounds)
+    print(f"  {label:<34} {median:7.1f} turns/s   (rounds: {each}; {answered}/{TURN_GUESTS * len(rounds)} answered)")
+    return median
+
+
+if __name__ == "__main__":
+    main()
