@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse, json, text
 
 from cloudapi.outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
+from connectors.whatsapp import action_results
 from connectors.whatsapp.gateway import Gateway
 from connectors.whatsapp.handoff import InstructionError, parse_instruction, state_of
 from connectors.whatsapp.routes import add_gateway_routes
@@ -31,6 +32,7 @@ from connectors.whatsapp.turn_failures import TurnFailedError, action_failures
 
 log = logging.getLogger(__name__)
 CHANNEL_NAME = "whatsapp"
+action_results.install()
 
 
 def settle_heap() -> None:

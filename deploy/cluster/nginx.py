@@ -39,7 +39,6 @@ def nginx_conf(settings: ClusterSettings) -> str:
     replicas = "\n".join(
         f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;" for port in settings.rasa_ports
     )
-    headers = "\n".join(f'            add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS)
     return f"""# Written by `make cluster` (deploy/cluster/nginx.py) at each start: edit that, not this.
 daemon off;
 worker_processes 1;
@@ -97,7 +96,16 @@ http {{
             proxy_next_upstream error timeout http_502 http_503;
         }}
 
-        location / {{
+{_own_answers()}
+    }}
+}}
+"""
+
+
+def _own_answers() -> str:
+    """The locations whose answers nginx makes itself, each with the security headers."""
+    headers = "\n".join(f'            add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS)
+    return f"""        location / {{
 {headers}
             return 404;
         }}
@@ -112,7 +120,4 @@ http {{
 {headers}
             default_type application/json;
             return 503 '{{"error": "no replica answered in time; try again"}}';
-        }}
-    }}
-}}
-"""
+        }}"""
