@@ -40,13 +40,12 @@ from benchmarks.cluster_load import (
     SoakResult,
     guest_to_answer,
     guests,
-    percentile,
     rest_all_at_once,
     say,
     soak,
     whatsapp_all_at_once,
 )
-from benchmarks.measure import Figures, start
+from benchmarks.measure import Figures, percentile, start
 from benchmarks.webhook_ack import CONNECTIONS, SECONDS, WrkFigures, _script, wrk
 from tests.cluster.running import Cluster, missing_parts, running_cluster
 from tests.processes import MODEL, start_action_server, start_rasa

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from benchmarks.measure import channel_metadata
 from sandbox.catalog import Catalog, PhoneNumber
 from sandbox.webhooks import encode, sign, status_item, statuses_webhook
 from tests.crash.harness import QUESTIONS
@@ -41,11 +42,6 @@ SOAK_TICK = 0.01
 def say(line: str) -> None:
     """A progress line, at once: the benchmark runs for many minutes."""
     print(f"  .. {line}", flush=True)
-
-
-def percentile(values: Iterable[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 @dataclass(frozen=True)
@@ -184,15 +180,7 @@ async def rest_all_at_once(rasa: str, writing: list[Guest], timeout: float) -> t
 
 
 async def _rest_turn(client: httpx.AsyncClient, rasa: str, guest: Guest) -> bool:
-    # The metadata the WhatsApp channel gives the bot, so that the actions do the same work on both paths.
-    metadata = {
-        "phone_number_id": guest.hotel,
-        "wa_id": guest.wa_id,
-        "profile_name": "Guest",
-        "message_id": f"wamid.rest-{guest.wa_id}",
-        "timestamp": int(time.time()),
-        "type": "text",
-    }
+    metadata = channel_metadata(guest.hotel, guest.wa_id, f"wamid.rest-{guest.wa_id}")
     body = {"sender": f"{guest.hotel}:{guest.wa_id}", "message": guest.text, "metadata": metadata}
     response = await client.post(f"{rasa}/webhooks/rest/webhook", json=body)
     return response.status_code == 200 and any(guest.mark in str(item.get("text")) for item in response.json())

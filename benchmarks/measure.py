@@ -7,13 +7,32 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The `q` quantile of `values` (nearest rank); NaN when there are none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def channel_metadata(hotel: str, wa_id: str, message_id: str) -> dict[str, object]:
+    """The metadata the WhatsApp channel gives the bot with a guest's text: sent with Rasa's REST channel
+    baseline too, so that the actions do the same work on both paths."""
+    return {
+        "phone_number_id": hotel,
+        "wa_id": wa_id,
+        "profile_name": "Guest",
+        "message_id": message_id,
+        "timestamp": int(time.time()),
+        "type": "text",
+    }
 
 
 @dataclass(frozen=True)
@@ -29,8 +48,7 @@ class Figures:
         return self.ok / self.seconds
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return percentile(self.latencies_ms, q)
 
     def line(self) -> str:
         return (

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,28 @@ def require_model() -> Path:
     return MODEL
 
 
+def answers_200(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until_answering(
+    urls: list[str], process: subprocess.Popen[bytes], describe: Callable[[], str], timeout: float
+) -> None:
+    """Until each of `urls` answers 200, in turn. RuntimeError, with `describe()` (what the processes logged),
+    when `process` exits first or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while not answers_200(url):
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args[:3]} exited at start-up:\n{describe()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {timeout}s:\n{describe()}")
+            time.sleep(0.3)
+
+
 class ServerProcess:
     """A subprocess with its output in a log file, waited for until a URL answers 200."""
 
@@ -44,18 +67,12 @@ class ServerProcess:
         self._wait(ready_url, timeout)
 
     def _wait(self, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.process.args[:3]} exited at start-up:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.kill()
-        raise RuntimeError(f"{url} did not answer within {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+        try:
+            wait_until_answering([url], self.process, lambda: self.log_path.read_text()[-4000:], timeout)
+        except RuntimeError:
+            if self.process.poll() is None:
+                self.kill()
+            raise
 
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to finish anything."""

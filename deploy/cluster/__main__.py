@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from deploy.cluster.nginx import nginx_conf
-from deploy.cluster.settings import ROOT, ClusterSettings, ClusterSettingsError
+from deploy.cluster.settings import ClusterSettings, ClusterSettingsError
 from deploy.cluster.supervisor import supervisord_conf
+from deploy.rasa_server import ROOT
 
 
 def main() -> None:

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.rasa_server import ROOT, RasaServerSettings, SettingsError
+
 __all__ = ["ClusterSettings", "ClusterSettingsError"]
 
-ROOT = Path(__file__).resolve().parents[2]
 SHARED_STORES = {
     "GATEWAY_DATABASE_URL": (("postgresql+asyncpg://",), "postgresql+asyncpg://user:password@host/db"),
     "TRACKER_STORE_URL": (("postgresql://",), "postgresql://user:password@host/db"),
@@ -52,8 +53,10 @@ class ClusterSettings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> ClusterSettings:
         problems = [problem for name in SHARED_STORES if (problem := _shared_store_problem(env, name))]
-        if not env.get("RASA_API_TOKEN") and not env.get("RASA_JWT_SECRET"):
-            problems.append("RASA_API_TOKEN is not set: every replica's Rasa API needs a token")
+        try:
+            RasaServerSettings.from_environment(env)  # what each replica's launcher would refuse, said up front
+        except SettingsError as error:
+            problems.append(str(error))
         numbers = {}
         for name, default in (
             ("CLUSTER_PORT", 8080),

@@ -268,14 +268,27 @@ async def outage_database() -> AsyncIterator[str]:
         await admin.close()
 
 
+async def survives(sandbox: SandboxClient, gateway_url: str, ingest_url: str, outage: Outage) -> Guests:
+    """The gateway on `gateway_url` while guests write through `outage`: it recovers by itself (an ingest-only
+    process storing on `ingest_url` meanwhile) and loses and doubles nothing. Returns the guests' record."""
+    gateway = gateway_on(sandbox, gateway_url)
+    ingest = GatewayStore.from_url(ingest_url)
+    await gateway.start()
+    try:
+        guests = await guests_write_through(gateway, outage)
+        extra = await assert_recovered_by_itself(gateway, ingest, guests)
+        await assert_nothing_lost_or_doubled(gateway, guests, extra)
+    finally:
+        await gateway.stop()
+        await ingest.close()
+    return guests
+
+
 async def test_postgresql_going_away_and_coming_back(outage_database: str, sandbox: SandboxClient) -> None:
     direct = urlsplit(outage_database)
     proxy = TcpProxy(direct.hostname or "127.0.0.1", direct.port or 5432)
     await proxy.start()
     through_proxy = direct._replace(netloc=f"{direct.username}:{direct.password}@127.0.0.1:{proxy.port}").geturl()
-    gateway = gateway_on(sandbox, through_proxy)
-    ingest = GatewayStore.from_url(outage_database)
-    await gateway.start()
 
     async def server_goes_away(guests: Guests) -> None:
         guests.phase = "down"
@@ -285,12 +298,8 @@ async def test_postgresql_going_away_and_coming_back(outage_database: str, sandb
         await proxy.restore()
 
     try:
-        guests = await guests_write_through(gateway, server_goes_away)
-        extra = await assert_recovered_by_itself(gateway, ingest, guests)
-        await assert_nothing_lost_or_doubled(gateway, guests, extra)
+        guests = await survives(sandbox, through_proxy, outage_database, server_goes_away)
     finally:
-        await gateway.stop()
-        await ingest.close()
         await proxy.close()
     assert_refused_clearly(guests, dropped=False)
     assert proxy.accepted > 1, "the gateway never connected again after the cut"
@@ -311,9 +320,6 @@ def hold_the_write_lock(path: Path, taken: threading.Event, release: threading.E
 
 async def test_sqlite_locked_by_another_writer_and_released(tmp_path: Path, sandbox: SandboxClient) -> None:
     url = f"{database_url('sqlite', tmp_path)}?timeout={SQLITE_BUSY_SECONDS}"
-    gateway = gateway_on(sandbox, url)
-    ingest = GatewayStore.from_url(url)
-    await gateway.start()
     loop = asyncio.get_running_loop()
 
     async def file_locked(guests: Guests) -> None:
@@ -330,11 +336,5 @@ async def test_sqlite_locked_by_another_writer_and_released(tmp_path: Path, sand
             release.set()
             await loop.run_in_executor(None, locker.join)
 
-    try:
-        guests = await guests_write_through(gateway, file_locked)
-        extra = await assert_recovered_by_itself(gateway, ingest, guests)
-        await assert_nothing_lost_or_doubled(gateway, guests, extra)
-    finally:
-        await gateway.stop()
-        await ingest.close()
+    guests = await survives(sandbox, url, url, file_locked)
     assert_refused_clearly(guests, dropped=True)

@@ -12,17 +12,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from deploy.cluster.supervisor import replica_name
 from tests.crash.stores import postgres_admin_url, store_target
-from tests.processes import PYTHON, base_environment, require_model
+from tests.processes import PYTHON, base_environment, require_model, wait_until_answering
 from tests.support import ACCESS_TOKEN, ACTION_SERVER_TOKEN, APP_SECRET, RASA_API_TOKEN, ROOT, VERIFY_TOKEN, free_port
 
 AGENT_TOKEN = "cluster-agent-token"
@@ -62,15 +59,11 @@ class Cluster:
         return self._supervisorctl("status")
 
     def wait_ready(self, timeout: float = 300) -> None:
+        """Until the sandbox, every replica and then nginx's health route answer."""
         urls = [f"{self.sandbox}/sandbox/config", *(f"{r}/webhooks/whatsapp/" for r in self.replicas)]
-        deadline = time.monotonic() + timeout
-        for url in [*urls, f"{self.url}/health"]:
-            while not _answers(url):
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"make cluster exited:\n{self.log(tail=4000)}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{url} did not answer within {timeout}s:\n{self.status()}\n{self.log()}")
-                time.sleep(0.5)
+        wait_until_answering(
+            [*urls, f"{self.url}/health"], self.process, lambda: f"{self.status()}\n{self.log()}", timeout
+        )
 
     def log(self, tail: int = 3000) -> str:
         logs = sorted((self.folder / "logs").glob("*.log"))
@@ -90,20 +83,13 @@ class Cluster:
         return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
 
 
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @contextmanager
 def running_cluster(folder: Path, replicas: int = 2, **settings: str) -> Iterator[Cluster]:
     """A started cluster, its stores fresh, stopped and dropped afterwards."""
     require_model()
     folder.mkdir(parents=True, exist_ok=True)
     with store_target("postgresql", folder) as stores:
-        port, rasa_port, sandbox_port = free_port(), _free_range(replicas), free_port()
+        port, rasa_port, sandbox_port, actions_port = free_port(), _free_range(replicas), free_port(), free_port()
         env = base_environment()
         env.update(
             stores.rasa_environment(),
@@ -116,8 +102,8 @@ def running_cluster(folder: Path, replicas: int = 2, **settings: str) -> Iterato
             GATEWAY_API_TOKENS=f"frontdesk:agent:*:{AGENT_TOKEN}",
             RASA_API_TOKEN=RASA_API_TOKEN,
             ACTION_SERVER_TOKEN=ACTION_SERVER_TOKEN,
-            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{(actions := free_port())}/webhook",
-            ACTION_SERVER_PORT=str(actions),
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+            ACTION_SERVER_PORT=str(actions_port),
             CLUSTER_PORT=str(port),
             CLUSTER_REPLICAS=str(replicas),
             CLUSTER_RASA_PORT=str(rasa_port),

@@ -15,13 +15,12 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.processes import base_environment, require_model
+from tests.processes import base_environment, require_model, wait_until_answering
 from tests.support import LUCIA, MIRADOR, ROOT, free_port
 
 MAKE_RUN_RASA_TOKEN = "sandbox-rasa-token"
@@ -36,23 +35,6 @@ class MakeRun:
     actions: str
     sandbox: str
     ports: frozenset[int]
-
-
-def _wait_for(urls: list[str], process: subprocess.Popen[bytes], log: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    waiting = list(urls)
-    while waiting and time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"make run exited at start-up:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(waiting[0], timeout=2).status_code == 200:
-                waiting.pop(0)
-                continue
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    if waiting:
-        pytest.fail(f"{waiting[0]} did not answer within {timeout}s:\n{log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +73,8 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
         frozenset({rasa_port, actions_port, sandbox_port}),
     )
     try:
-        _wait_for(
-            [f"{run.sandbox}/sandbox/config", f"{run.actions}/health", f"{run.rasa}/webhooks/whatsapp/"], process, log
-        )
+        urls = [f"{run.sandbox}/sandbox/config", f"{run.actions}/health", f"{run.rasa}/webhooks/whatsapp/"]
+        wait_until_answering(urls, process, lambda: log.read_text()[-4000:], 300)
         yield run
     finally:
         os.killpg(process.pid, signal.SIGINT)

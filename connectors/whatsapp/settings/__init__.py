@@ -61,8 +61,9 @@ class GatewaySettings:
     answer and the thread goes to the queue (reason `bot_error`)."""
     turn_retry_seconds: float = 2.0
     resend_wait_seconds: float = 10.0
-    """How long a send a stopped process was making waits for a status webhook naming it before it is sent
-    again (WhatsApp may have it; the statuses tell)."""
+    """How long a send whose fate is unknown waits for a status webhook naming it (WhatsApp may have it; the
+    statuses tell): one a stopped process was making, before it is sent again; one whose answer never came,
+    before the conversation goes on."""
     max_body_bytes: int = 3 * 1024 * 1024
     send_timeout_seconds: float = 10.0
     send_max_attempts: int = 5

@@ -301,6 +301,9 @@ class GatewayStore:
     ) -> list[InboundRecord]:
         if not inbound:
             return []
+        unique: dict[str, InboundRecord] = {}
+        for record in inbound:
+            unique.setdefault(record.wamid, record)  # a batch may carry a message twice (Meta redelivered it)
         rows = [
             {
                 "direction": "inbound",
@@ -319,14 +322,11 @@ class GatewayStore:
                 "status_rank": 0,
                 "origin": "guest",
             }
-            for r in inbound
+            for r in unique.values()
         ]
         # An executemany, whose statement SQLAlchemy compiles once: a multi-row VALUES with RETURNING would save
         # the SELECT below but is compiled anew for each batch, which cost a quarter of a busy process's CPU.
-        first: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            first.setdefault(row["wamid"], row)  # a batch may carry a message twice (Meta redelivered it)
-        await connection.execute(self._statements.new_message, list(first.values()))
+        await connection.execute(self._statements.new_message, rows)
         conversation_rows = [
             {
                 "business_id": r.business_id,
@@ -336,7 +336,7 @@ class GatewayStore:
                 "last_inbound_wamid": r.wamid,
                 "updated_at": now,
             }
-            for r in sorted(inbound, key=lambda r: (r.business_id, r.wa_id, r.wa_timestamp))
+            for r in sorted(unique.values(), key=lambda r: (r.business_id, r.wa_id, r.wa_timestamp))
         ]
         await connection.execute(self._statements.conversation_upsert, conversation_rows)
         mine = set(
@@ -344,16 +344,13 @@ class GatewayStore:
                 await connection.execute(
                     sa.select(messages.c.wamid).where(
                         messages.c.direction == "inbound",
-                        messages.c.wamid.in_(list(first)),
+                        messages.c.wamid.in_(list(unique)),
                         messages.c.claimed_by == token,
                     )
                 )
             ).scalars()
         )
-        new: dict[str, InboundRecord] = {}
-        for record in inbound:
-            if record.wamid in mine:
-                new.setdefault(record.wamid, record)
+        new = {wamid: record for wamid, record in unique.items() if wamid in mine}
         referred = [row for row in map(_entry_point_row, new.values()) if row is not None]
         if referred:
             await connection.execute(self._statements.new_entry_point, referred)
