@@ -12,6 +12,7 @@ from benchmarks import (
     crash_matrix,
     graph_client,
     sandbox_sends,
+    store_statements,
     webhook_ack,
 )
 
@@ -20,6 +21,7 @@ def main() -> None:
     benchmarks = (
         sandbox_sends,
         graph_client,
+        store_statements,
         webhook_ack,
         bot_roundtrip,
         agents_api,

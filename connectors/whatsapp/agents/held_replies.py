@@ -30,6 +30,17 @@ held_replies = sa.Table(
     sa.Index("ix_held_replies_thread", "business_id", "wa_id", "state"),
 )
 
+_ANY_WAITING = (
+    sa.select(held_replies.c.id)
+    .where(
+        held_replies.c.business_id == sa.bindparam("b"),
+        held_replies.c.wa_id == sa.bindparam("w"),
+        held_replies.c.state == "waiting",
+    )
+    .limit(1)
+)
+"""Built once: every guest message asks it on its way to the bot."""
+
 
 @dataclass(frozen=True)
 class HeldReply:
@@ -66,13 +77,8 @@ class HeldReplies:
 
     async def any_waiting(self, business_id: str, wa_id: str) -> bool:
         """A read, so the common case (nothing held) costs no write on the guest message's path."""
-        query = sa.select(held_replies.c.id).where(
-            held_replies.c.business_id == business_id,
-            held_replies.c.wa_id == wa_id,
-            held_replies.c.state == "waiting",
-        )
-        async with self._store.engine.connect() as connection:
-            return (await connection.execute(query.limit(1))).first() is not None
+        async with self._store.connect() as connection:
+            return (await connection.execute(_ANY_WAITING, {"b": business_id, "w": wa_id})).first() is not None
 
     async def claim(self, business_id: str, wa_id: str, token: str) -> list[HeldReply]:
         """The conversation's waiting texts, oldest first, now claimed by `token` (once across processes)."""
@@ -102,7 +108,7 @@ class HeldReplies:
             held_replies.c.wa_id == wa_id,
             held_replies.c.state == "waiting",
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return [_reply(row) for row in await connection.execute(query.order_by(held_replies.c.id))]
 
 

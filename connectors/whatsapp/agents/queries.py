@@ -92,12 +92,12 @@ class ConversationQueries:
             conversations.c.updated_at.desc(), conversations.c.business_id.desc(), conversations.c.wa_id.desc()
         )
         statement = statement.limit(min(query.limit, MAX_PAGE)).offset(query.offset)
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return [_summary(row) for row in await connection.execute(statement)]
 
     async def summary(self, business_id: str, wa_id: str) -> ConversationSummary | None:
         statement = _summaries().where(conversations.c.business_id == business_id, conversations.c.wa_id == wa_id)
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             row = (await connection.execute(statement)).first()
         return None if row is None else _summary(row)
 
@@ -133,7 +133,7 @@ class ConversationQueries:
         if hotels is not None:
             found_messages = found_messages.where(messages.c.business_id.in_(sorted(hotels)))
             found_threads = found_threads.where(conversations.c.business_id.in_(sorted(hotels)))
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             rows = await connection.execute(found_messages.order_by(messages.c.id.desc()).limit(limit))
             message_rows = [{**message_json(row._mapping), "profile_name": row.profile_name} for row in rows]
             threads = [_summary(row) for row in await connection.execute(found_threads.limit(limit))]
@@ -146,7 +146,7 @@ class ConversationQueries:
             .order_by(messages.c.id.desc())
             .limit(1)
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return (await connection.execute(query)).scalar()
 
     async def thread(self, business_id: str, wa_id: str) -> list[dict[str, Any]]:
@@ -156,7 +156,7 @@ class ConversationQueries:
             .where(messages.c.business_id == business_id, messages.c.wa_id == wa_id)
             .order_by(messages.c.id)
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             rows = [message_json(row._mapping) for row in await connection.execute(query)]
             wamids = [row["wamid"] for row in rows if row["direction"] == "outbound" and row["wamid"]]
             history: dict[str, list[dict[str, Any]]] = {}
@@ -181,7 +181,7 @@ class ConversationQueries:
 
     async def messages_after(self, cursor: int, limit: int = 200) -> list[dict[str, Any]]:
         query = sa.select(messages).where(messages.c.id > cursor).order_by(messages.c.id).limit(limit)
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return [message_json(row._mapping) for row in await connection.execute(query)]
 
     async def statuses_after(self, cursor: int, limit: int = 200) -> list[dict[str, Any]]:
@@ -193,7 +193,7 @@ class ConversationQueries:
             .order_by(statuses.c.id)
             .limit(limit)
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return [
                 {
                     "id": row.id,
@@ -211,7 +211,7 @@ class ConversationQueries:
 
     async def cursors(self) -> tuple[int, int]:
         """The newest message id and status id: where a live stream starts."""
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             message = (await connection.execute(sa.select(sa.func.max(messages.c.id)))).scalar()
             status = (await connection.execute(sa.select(sa.func.max(statuses.c.id)))).scalar()
         return int(message or 0), int(status or 0)

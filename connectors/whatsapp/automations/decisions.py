@@ -96,7 +96,7 @@ class Automations:
             messages.c.type == "text",
         )
         facts: dict[str, GuestFacts] = {}
-        async with self.store.engine.connect() as connection:
+        async with self.store.connect() as connection:
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
                 query = (
@@ -134,7 +134,7 @@ class Automations:
             messages.c.created_at >= since,
             messages.c.created_at < until,
         )
-        async with self.store.engine.connect() as connection:
+        async with self.store.connect() as connection:
             return int((await connection.execute(query)).scalar_one())
 
     async def decide(

@@ -253,7 +253,7 @@ class Outbox:
         query = sa.select(idempotency.c.status, idempotency.c.answer).where(
             idempotency.c.token_name == key[0], idempotency.c.key == key[1]
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else (row.status, json.loads(row.answer))
 
@@ -279,7 +279,7 @@ class Outbox:
         stopped before recording the send, and its lease ran out. Sending it again would reach the guest twice."""
         by_callback = {m.callback_data: m.id for m in claimed}
         found: dict[int, str] = {}
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             for start in range(0, len(by_callback), 500):
                 wanted = list(by_callback)[start : start + 500]
                 query = sa.select(statuses.c.callback_data, statuses.c.wamid).where(
@@ -379,7 +379,7 @@ class Outbox:
 
     async def next_due(self) -> float | None:
         query = sa.select(sa.func.min(outbox.c.due_at)).where(outbox.c.state == "queued")
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return (await connection.execute(query)).scalar()
 
     # --- consent ---------------------------------------------------------------------------------------
@@ -396,7 +396,7 @@ class Outbox:
     ) -> set[str]:
         """Which of these guests opted out of this number's automation messages."""
         if connection is None:
-            async with self._store.engine.connect() as own:
+            async with self._store.connect() as own:
                 return await self.opted_out(business_id, wa_ids, own)
         found: set[str] = set()
         for start in range(0, len(wa_ids), 500):
@@ -412,7 +412,7 @@ class Outbox:
 
     async def message(self, message_id: int) -> OutboxEntry | None:
         """One queued message with its delivery from the status webhooks."""
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             row = (await connection.execute(sa.select(outbox).where(outbox.c.id == message_id))).first()
             if row is None:
                 return None
@@ -420,7 +420,7 @@ class Outbox:
         return entry_from_row(row, deliveries.get(row.wamid))
 
     async def batch(self, batch_id: str) -> tuple[Batch, list[OutboxEntry]] | None:
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             head = (await connection.execute(sa.select(batches).where(batches.c.id == batch_id))).first()
             if head is None:
                 return None
@@ -442,7 +442,7 @@ class Outbox:
             outbox.c.created_at < until,
             outbox.c.charge_amount.is_not(None),
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             amounts = (await connection.execute(query)).scalars().all()
         return sum((Decimal(a) for a in amounts), Decimal(0))
 

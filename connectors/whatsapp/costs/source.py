@@ -25,7 +25,7 @@ async def month_messages(
     entry point."""
     categories = {(t.name, t.language): t.category.lower() for t in templates}
     window = WINDOW.total_seconds()
-    async with store.engine.connect() as connection:
+    async with store.connect() as connection:
         sent = (
             await connection.execute(
                 sa.select(

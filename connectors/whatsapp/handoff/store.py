@@ -97,7 +97,7 @@ class HandoffStore:
         self._ensure_row = insert(handoffs).on_conflict_do_nothing()
 
     async def get(self, business_id: str, wa_id: str) -> Handoff:
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return await _read(connection, business_id, wa_id)
 
     async def change(
@@ -148,7 +148,7 @@ class HandoffStore:
 
     async def held(self) -> list[Handoff]:
         """Every held conversation (the idle release looks at these)."""
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             rows = await connection.execute(sa.select(handoffs).where(handoffs.c.holder != BOT))
             return [_handoff(row) for row in rows]
 
@@ -156,16 +156,16 @@ class HandoffStore:
         query = sa.select(handoff_events).where(
             handoff_events.c.business_id == business_id, handoff_events.c.wa_id == wa_id
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return [_event(row) for row in await connection.execute(query.order_by(handoff_events.c.id))]
 
     async def events_after(self, cursor: int, limit: int = 200) -> list[HandoffEvent]:
         query = sa.select(handoff_events).where(handoff_events.c.id > cursor).order_by(handoff_events.c.id).limit(limit)
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return [_event(row) for row in await connection.execute(query)]
 
     async def last_event_id(self) -> int:
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             found = (await connection.execute(sa.select(sa.func.max(handoff_events.c.id)))).scalar()
         return int(found or 0)
 
@@ -174,8 +174,12 @@ def _key(business_id: str, wa_id: str) -> Any:
     return (handoffs.c.business_id == business_id) & (handoffs.c.wa_id == wa_id)
 
 
+_READ = sa.select(handoffs).where(handoffs.c.business_id == sa.bindparam("b"), handoffs.c.wa_id == sa.bindparam("w"))
+"""Built once: every guest message and every bot answer reads its thread's handoff."""
+
+
 async def _read(connection: AsyncConnection, business_id: str, wa_id: str) -> Handoff:
-    row = (await connection.execute(sa.select(handoffs).where(_key(business_id, wa_id)))).first()
+    row = (await connection.execute(_READ, {"b": business_id, "w": wa_id})).first()
     return Handoff(business_id, wa_id) if row is None else _handoff(row)
 
 

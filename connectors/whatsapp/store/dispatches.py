@@ -22,6 +22,19 @@ from connectors.whatsapp.store.schema import messages, workers
 
 _UNFINISHED = (messages.c.direction == "inbound") & (messages.c.state == "dispatched")
 
+# Built once: these run on every guest message's way to the bot, and building a statement costs SQLAlchemy
+# more than running it (`python -m benchmarks.store_statements`).
+_CONVERSATION_UNFINISHED = (
+    sa.select(messages)
+    .where(_UNFINISHED, messages.c.business_id == sa.bindparam("b"), messages.c.wa_id == sa.bindparam("w"))
+    .order_by(messages.c.wa_timestamp, messages.c.id)
+)
+_START_TURN = (
+    messages.update()
+    .where(_UNFINISHED, messages.c.wamid == sa.bindparam("m"), messages.c.turn_started_at.is_(None))
+    .values(turn_started_at=sa.bindparam("t"))
+)
+
 
 def owner_of(claim: str) -> str:
     """The process of a claim `<owner>:<batch>`."""
@@ -41,18 +54,14 @@ class DispatchStore:
         """A conversation's guest messages the bot has not finished with, in WhatsApp's order (its timestamp,
         then the order they were recorded in)."""
         business_id, wa_id = conversation
-        query = (
-            sa.select(messages)
-            .where(_UNFINISHED, messages.c.business_id == business_id, messages.c.wa_id == wa_id)
-            .order_by(messages.c.wa_timestamp, messages.c.id)
-        )
-        async with self._store.engine.connect() as connection:
-            return [_pending(row) for row in await connection.execute(query)]
+        async with self._store.connect() as connection:
+            rows = await connection.execute(_CONVERSATION_UNFINISHED, {"b": business_id, "w": wa_id})
+            return [_pending(row) for row in rows]
 
     async def orphaned(self, live: set[str]) -> list[tuple[str, str]]:
         """The conversations with an unfinished guest message claimed by a process not in `live`."""
         query = sa.select(messages.c.business_id, messages.c.wa_id, messages.c.claimed_by).where(_UNFINISHED).distinct()
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             rows = (await connection.execute(query)).all()
         return sorted({(r.business_id, r.wa_id) for r in rows if owner_of(r.claimed_by or "") not in live})
 
@@ -69,11 +78,7 @@ class DispatchStore:
     async def start_turn(self, wamid: str, now: float) -> None:
         """The bot is about to be given this message: after a crash, its turn may have run."""
         async with self._store.transaction() as connection:
-            await connection.execute(
-                messages.update()
-                .where(_UNFINISHED, messages.c.wamid == wamid, messages.c.turn_started_at.is_(None))
-                .values(turn_started_at=now)
-            )
+            await connection.execute(_START_TURN, {"m": wamid, "t": now})
 
     async def beat(self, owner: str, now: float, timeout: float) -> None:
         """This process is alive; the rows of processes long gone are dropped (a missing row is a dead one)."""
@@ -83,7 +88,7 @@ class DispatchStore:
 
     async def live_owners(self, now: float, timeout: float) -> set[str]:
         query = sa.select(workers.c.owner).where(workers.c.seen_at >= now - timeout)
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return set((await connection.execute(query)).scalars())
 
     async def forget(self, owner: str) -> None:

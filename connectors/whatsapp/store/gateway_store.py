@@ -15,8 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cloudapi.errors import ErrorInfo
@@ -35,76 +33,30 @@ from connectors.whatsapp.store.records import (
 from connectors.whatsapp.store.schema import (
     STATUS_RANK,
     add_later_columns,
-    conversations,
     create_later_indexes,
-    entry_points,
     inbox,
     messages,
     metadata,
     statuses,
 )
-
-_LOCK_SCHEMA = sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway schema'))")
-_LOCK_INBOX = sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway inbox'))")
-_LOCK_WAMIDS = sa.text("SELECT pg_advisory_xact_lock(hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w ORDER BY w")
-
-
-class _Statements:
-    """The inserts with ON CONFLICT, built once per dialect so SQLAlchemy compiles each once."""
-
-    def __init__(self, dialect: str) -> None:
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        self.new_message = insert(messages).on_conflict_do_nothing()
-        self.new_status = insert(statuses).on_conflict_do_nothing()
-        self.new_entry_point = insert(entry_points).on_conflict_do_nothing()
-        self.new_send = insert(messages).on_conflict_do_nothing(index_elements=["send_key"])
-        # A send whose answer never came (or whose process stopped before recording it) learns its wamid from
-        # its first status webhook, which echoes the send's key as `biz_opaque_callback_data`.
-        self.match_send = (
-            messages.update()
-            .where(
-                messages.c.direction == "outbound",
-                messages.c.send_key == sa.bindparam("k"),
-                messages.c.wamid.is_(None),
-                (messages.c.state == "sending") | (messages.c.state == "unknown"),  # no IN: this is an executemany
-            )
-            .values(wamid=sa.bindparam("w"), state="accepted", error_code=None, error_title=None, error_details=None)
-        )
-        touch = insert(conversations)
-        self.touch_conversation = touch.on_conflict_do_update(
-            index_elements=["business_id", "wa_id"], set_={"updated_at": touch.excluded.updated_at}
-        )
-        outbound = (messages.c.direction == "outbound") & (messages.c.wamid == sa.bindparam("w"))
-        moves_up = outbound & (messages.c.status_rank < sa.bindparam("r"))
-        ladder = {"status": sa.bindparam("s"), "status_rank": sa.bindparam("r"), "status_at": sa.bindparam("t")}
-        self.raise_status = messages.update().where(moves_up).values(**ladder)
-        self.fail_message = (
-            messages.update()
-            .where(moves_up)
-            .values(
-                **ladder,
-                state="failed",
-                error_code=sa.bindparam("code"),
-                error_title=sa.bindparam("title"),
-                error_details=sa.bindparam("details"),
-            )
-        )
-        self.set_pricing = messages.update().where(outbound).values(pricing=sa.bindparam("p"))
-        upsert = insert(conversations)
-        current = conversations.c.last_inbound_at
-        # A message of the same second counts as later: it arrived later, which is the best order there is.
-        later = sa.or_(current.is_(None), upsert.excluded.last_inbound_at >= current)
-        self.conversation_upsert = upsert.on_conflict_do_update(
-            index_elements=["business_id", "wa_id"],
-            set_={
-                "last_inbound_at": sa.case((later, upsert.excluded.last_inbound_at), else_=current),
-                "last_inbound_wamid": sa.case(
-                    (later, upsert.excluded.last_inbound_wamid), else_=conversations.c.last_inbound_wamid
-                ),
-                "profile_name": sa.func.coalesce(upsert.excluded.profile_name, conversations.c.profile_name),
-                "updated_at": upsert.excluded.updated_at,
-            },
-        )
+from connectors.whatsapp.store.statements import (
+    CLAIM_WEBHOOKS,
+    CLAIMED_MESSAGES,
+    CLAIMED_WEBHOOKS,
+    EARLY_STATUSES,
+    FAIL_MESSAGE,
+    FINISH_DISPATCH,
+    FINISH_SEND,
+    LAST_INBOUND,
+    LOCK_INBOX,
+    LOCK_SCHEMA,
+    LOCK_WAMIDS,
+    MATCH_SEND,
+    RAISE_STATUS,
+    SAVE_WEBHOOK,
+    SET_PRICING,
+    Statements,
+)
 
 
 def _outbound_row(record: OutboundRecord, now: float) -> dict[str, Any]:
@@ -156,6 +108,15 @@ def _error_columns(error: ErrorInfo | None) -> dict[str, Any]:
     }
 
 
+def _error_parameters(error: ErrorInfo | None) -> dict[str, Any]:
+    """The error of a send or a status, as the prebuilt updates name their parameters."""
+    return {
+        "code": error.code if error else None,
+        "title": error.title if error else None,
+        "details": error.details if error else None,
+    }
+
+
 def _errors_of(row: Any) -> tuple[ErrorInfo, ...]:
     """Every error of a stored status; a row from before the `errors` column has its first one only."""
     if row.errors:
@@ -170,7 +131,7 @@ class GatewayStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sqlite_writers = writers_of(engine) if engine.dialect.name == "sqlite" else None
-        self._statements = _Statements(engine.dialect.name)
+        self._statements = Statements(engine.dialect.name)
         self._postgresql = engine.dialect.name == "postgresql"
         self._closed = False
         event.listen(engine.sync_engine, "do_connect", self._refuse_when_closed)
@@ -189,14 +150,37 @@ class GatewayStore:
             raise StoreClosedError("the gateway store is closed: the server is stopping")
 
     @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads: the one way the gateway's stores read.
+
+        SQLAlchemy's own `async with engine.connect()` gives the connection back in a task of its own, under
+        `asyncio.shield`, so that a cancellation cannot strand it halfway. That costs a task and a turn of
+        the event loop for every use, and holds the connection until the loop gets round to the task: in a
+        Rasa server, whose loop runs the bot's NLU in 20-40 ms stretches, a hundred guests' reads then held
+        up to 40 connections at once, and the pool opened and closed SQLite connections (a thread each) all
+        the time. On SQLite, statements run in the loop's thread (`sqlite_driver`), and giving a connection
+        back never waits, so nothing can cancel it halfway: it is given back at once. PostgreSQL's
+        connections do network I/O on the way back, and keep SQLAlchemy's shield."""
+        if self._sqlite_writers is None:
+            async with self.engine.connect() as connection:
+                yield connection
+            return
+        connection = await self.engine.connect()
+        try:
+            yield connection
+        finally:
+            await connection.close()
+
+    @asynccontextmanager
     async def _transaction(self, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A write transaction. SQLite has one writer at a time: within a process, writers take turns in a
-        `WriterQueue`, `urgent` ones (a webhook Meta waits on) before the background ones."""
+        `WriterQueue`, `urgent` ones (a webhook Meta waits on) before the background ones; its commit, like
+        `connect`'s, does not wait for a turn of the event loop, which would hold the writer's turn."""
         if self._sqlite_writers is None:
             async with self.engine.begin() as connection:
                 yield connection
             return
-        async with self._sqlite_writers.turn(urgent), self.engine.begin() as connection:
+        async with self._sqlite_writers.turn(urgent), self.connect() as connection, connection.begin():
             yield connection
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
@@ -215,7 +199,7 @@ class GatewayStore:
         see a table missing and one of them fail creating it (a duplicate in `pg_type`)."""
         async with self._transaction() as connection:
             if self._postgresql:
-                await connection.execute(_LOCK_SCHEMA)
+                await connection.execute(LOCK_SCHEMA)
             await connection.run_sync(metadata.create_all)
             await connection.run_sync(add_later_columns)
             await connection.run_sync(create_later_indexes)
@@ -229,9 +213,7 @@ class GatewayStore:
     async def save_webhooks(self, bodies: Sequence[bytes], now: float) -> None:
         """Store verified webhooks, in one transaction, before they are acknowledged."""
         async with self._transaction(urgent=True) as connection:
-            await connection.execute(
-                inbox.insert(), [{"received_at": now, "body": b, "state": "pending"} for b in bodies]
-            )
+            await connection.execute(SAVE_WEBHOOK, [{"t": now, "b": body} for body in bodies])
 
     async def process_webhooks(
         self,
@@ -259,24 +241,14 @@ class GatewayStore:
         through RETURNING on PostgreSQL (SQLite's SQLAlchemy 1.4 dialect has none: it asks after), and the
         new messages are asked for after their insert on both.
         """
-        pending = inbox.c.state == "pending"
-        candidates = (
-            sa.select(inbox.c.id).where(pending).order_by(inbox.c.id).limit(limit).with_for_update(skip_locked=True)
-        )
-        claim = (
-            inbox.update()
-            .where(inbox.c.id.in_(candidates.scalar_subquery()), pending)
-            .values(state="done", claimed_by=token, claimed_at=now, processed_at=now)
-        )
+        claim = {"n": limit, "c": token, "t": now}
         async with self._transaction() as connection:
             if self._postgresql:
-                await connection.execute(_LOCK_INBOX)
-                claimed = await connection.execute(claim.returning(inbox.c.id, inbox.c.body))
+                await connection.execute(LOCK_INBOX)
+                claimed = await connection.execute(self._statements.claim_webhooks, claim)
             else:
-                await connection.execute(claim)
-                claimed = await connection.execute(
-                    sa.select(inbox.c.id, inbox.c.body).where(inbox.c.claimed_by == token)
-                )
+                await connection.execute(CLAIM_WEBHOOKS, claim)
+                claimed = await connection.execute(CLAIMED_WEBHOOKS, {"c": token})
             rows = sorted((row.id, row.body) for row in claimed)
             if not rows:
                 return None
@@ -326,7 +298,7 @@ class GatewayStore:
         ]
         # An executemany, whose statement SQLAlchemy compiles once: a multi-row VALUES with RETURNING would save
         # the SELECT below but is compiled anew for each batch, which cost a quarter of a busy process's CPU.
-        await connection.execute(self._statements.new_message, rows)
+        await connection.execute(self._statements.new_message(rows), rows)
         conversation_rows = [
             {
                 "business_id": r.business_id,
@@ -338,39 +310,23 @@ class GatewayStore:
             }
             for r in sorted(unique.values(), key=lambda r: (r.business_id, r.wa_id, r.wa_timestamp))
         ]
-        await connection.execute(self._statements.conversation_upsert, conversation_rows)
-        mine = set(
-            (
-                await connection.execute(
-                    sa.select(messages.c.wamid).where(
-                        messages.c.direction == "inbound",
-                        messages.c.wamid.in_(list(unique)),
-                        messages.c.claimed_by == token,
-                    )
-                )
-            ).scalars()
-        )
+        await connection.execute(self._statements.conversation_upsert(conversation_rows), conversation_rows)
+        mine = set((await connection.execute(CLAIMED_MESSAGES, {"m": list(unique), "c": token})).scalars())
         new = {wamid: record for wamid, record in unique.items() if wamid in mine}
         referred = [row for row in map(_entry_point_row, new.values()) if row is not None]
         if referred:
-            await connection.execute(self._statements.new_entry_point, referred)
+            await connection.execute(self._statements.new_entry_point(referred), referred)
         return list(new.values())
 
     async def finish_dispatch(self, wamid: str, state: str = "handled") -> None:
         """Done with a guest message: `handled` by the bot, or `held` (kept for the agent holding the thread)."""
         async with self._transaction() as connection:
-            await connection.execute(
-                messages.update()
-                .where(messages.c.direction == "inbound", messages.c.wamid == wamid)
-                .values(state=state)
-            )
+            await connection.execute(FINISH_DISPATCH, {"m": wamid, "s": state})
 
     async def last_inbound(self, business_id: str, wa_id: str) -> LastInbound | None:
         """The guest's newest message to this number: the window runs from its WhatsApp timestamp."""
-        key = (conversations.c.business_id == business_id) & (conversations.c.wa_id == wa_id)
-        query = sa.select(conversations.c.last_inbound_at, conversations.c.last_inbound_wamid).where(key)
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
+        async with self.connect() as connection:
+            row = (await connection.execute(LAST_INBOUND, {"b": business_id, "w": wa_id})).first()
         if row is None or row.last_inbound_at is None:
             return None
         return LastInbound(row.last_inbound_at, row.last_inbound_wamid)
@@ -383,9 +339,9 @@ class GatewayStore:
         async with self._transaction() as connection:
             row = _outbound_row(record, now)
             if self._postgresql:
-                fresh = (await connection.execute(self._statements.new_send.returning(messages.c.id), row)).scalar()
+                fresh = (await connection.execute(self._statements.new_send(row), row)).scalar()
             else:
-                inserted = await connection.execute(self._statements.new_send, row)
+                inserted = await connection.execute(self._statements.new_send(row), row)
                 fresh = inserted.lastrowid if inserted.rowcount == 1 else None
             if fresh is not None:
                 await self._touch_threads(connection, [record], now)
@@ -402,7 +358,7 @@ class GatewayStore:
     async def send_state(self, message_id: int) -> SendSlot:
         """A recorded send as it stands: a status webhook may have settled it since."""
         query = sa.select(messages.c.state, messages.c.wamid).where(messages.c.id == message_id)
-        async with self.engine.connect() as connection:
+        async with self.connect() as connection:
             row = (await connection.execute(query)).one()
         return SendSlot(message_id, row.state, row.wamid)
 
@@ -415,13 +371,10 @@ class GatewayStore:
         async with self._transaction() as connection:
             if wamid:
                 await self._one_writer_per_wamid(connection, [wamid])
-            await connection.execute(
-                messages.update()
-                .where(messages.c.id == message_id, messages.c.state.in_(("sending", "unknown")))
-                .values(state=state, wamid=wamid, **_error_columns(error))
-            )
+            outcome = {"i": message_id, "s": state, "w": wamid}
+            await connection.execute(FINISH_SEND, outcome | _error_parameters(error))
             if wamid:
-                early = await connection.execute(sa.select(statuses).where(statuses.c.wamid == wamid))
+                early = await connection.execute(EARLY_STATUSES, {"w": wamid})
                 await self._raise_statuses(connection, [_status_from_row(row) for row in early])
 
     async def record_outbound_many(
@@ -445,7 +398,7 @@ class GatewayStore:
         every writer of conversations takes them."""
         guests = sorted({(r.business_id, r.wa_id) for r in records})
         rows = [{"business_id": business, "wa_id": wa_id, "updated_at": now} for business, wa_id in guests]
-        await connection.execute(self._statements.touch_conversation, rows)
+        await connection.execute(self._statements.touch_conversation(rows), rows)
 
     async def _one_writer_per_wamid(self, connection: AsyncConnection, wamids: Sequence[str]) -> None:
         """On PostgreSQL, hold each wamid's transaction lock until commit, in one order, before touching it.
@@ -455,7 +408,7 @@ class GatewayStore:
         without seeing the other, leaving the message without its status. Taking the wamid's lock first makes
         the second wait for the first, then see what it wrote. SQLite has one writer at a time already."""
         if self._postgresql and wamids:
-            await connection.execute(_LOCK_WAMIDS, {"wamids": sorted(set(wamids))})
+            await connection.execute(LOCK_WAMIDS, {"wamids": sorted(set(wamids))})
 
     async def record_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord], now: float) -> None:
         """Keep each status once per (wamid, status) and move its message up the ladder, inside the caller's
@@ -478,10 +431,10 @@ class GatewayStore:
             }
             for r in records
         ]
-        await connection.execute(self._statements.new_status, rows)
+        await connection.execute(self._statements.new_status(rows), rows)
         matches = [{"k": r.callback_data, "w": r.wamid} for r in records if r.callback_data]
         if matches:
-            await connection.execute(self._statements.match_send, matches)
+            await connection.execute(MATCH_SEND, matches)
         await self._raise_statuses(connection, records)
 
     async def _raise_statuses(self, connection: AsyncConnection, records: Sequence[StatusRecord]) -> None:
@@ -493,21 +446,19 @@ class GatewayStore:
                 "s": r.status,
                 "r": STATUS_RANK.get(r.status, 0),
                 "t": r.wa_timestamp,
-                "code": r.error.code if r.error else None,
-                "title": r.error.title if r.error else None,
-                "details": r.error.details if r.error else None,
+                **_error_parameters(r.error),
             }
             for r in records
         ]
         plain = [m for m in moves if m["s"] != "failed"]
         failed = [m for m in moves if m["s"] == "failed"]
         if plain:
-            await connection.execute(self._statements.raise_status, plain)
+            await connection.execute(RAISE_STATUS, plain)
         if failed:
-            await connection.execute(self._statements.fail_message, failed)
+            await connection.execute(FAIL_MESSAGE, failed)
         prices = [{"w": r.wamid, "p": _dumps(r.pricing.as_json())} for r in records if r.pricing is not None]
         if prices:
-            await connection.execute(self._statements.set_pricing, prices)
+            await connection.execute(SET_PRICING, prices)
 
     async def thread(self, business_id: str, wa_id: str) -> list[dict[str, Any]]:
         """Every message of a conversation, oldest first, as plain rows (for the API and the tests)."""
@@ -516,7 +467,7 @@ class GatewayStore:
             .where(messages.c.business_id == business_id, messages.c.wa_id == wa_id)
             .order_by(messages.c.id)
         )
-        async with self.engine.connect() as connection:
+        async with self.connect() as connection:
             return [dict(row._mapping) for row in await connection.execute(query)]
 
 

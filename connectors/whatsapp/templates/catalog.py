@@ -124,7 +124,7 @@ class TemplateCatalog:
         query = (
             sa.select(templates).where(templates.c.waba_id == waba_id).order_by(templates.c.name, templates.c.language)
         )
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             rows = (await connection.execute(query)).all()
         found = tuple(CatalogTemplate(r.name, r.language, r.category, r.status, r.body) for r in rows)
         if not found:
@@ -145,7 +145,7 @@ class TemplateCatalog:
 
     async def _stored(self, waba_id: str) -> bool:
         query = sa.select(sa.func.count()).select_from(templates).where(templates.c.waba_id == waba_id)
-        async with self._store.engine.connect() as connection:
+        async with self._store.connect() as connection:
             return bool((await connection.execute(query)).scalar_one())
 
     async def find(self, waba_id: str, name: str, language: str) -> CatalogTemplate | None:
