@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import asdict
 from typing import Any
 
@@ -151,20 +151,18 @@ class GatewayStore:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads: the one way the gateway's stores read.
+        """A connection for reads: the one way the gateway's stores read, and under every write.
 
         SQLAlchemy's own `async with engine.connect()` gives the connection back in a task of its own, under
-        `asyncio.shield`, so that a cancellation cannot strand it halfway. That costs a task and a turn of
-        the event loop for every use, and holds the connection until the loop gets round to the task: in a
-        Rasa server, whose loop runs the bot's NLU in 20-40 ms stretches, a hundred guests' reads then held
-        up to 40 connections at once, and the pool opened and closed SQLite connections (a thread each) all
-        the time. On SQLite, statements run in the loop's thread (`sqlite_driver`), and giving a connection
-        back never waits, so nothing can cancel it halfway: it is given back at once. PostgreSQL's
-        connections do network I/O on the way back, and keep SQLAlchemy's shield."""
-        if self._sqlite_writers is None:
-            async with self.engine.connect() as connection:
-                yield connection
-            return
+        `asyncio.shield`, so that a cancellation cannot interrupt it. That costs a task and a turn of the
+        event loop for every use, and keeps the connection out of the pool until the loop gets round to the
+        task: in a Rasa server, whose loop runs the bot's NLU in 20-40 ms stretches, a hundred guests' reads
+        held up to 40 connections at once, and the pool kept opening and closing SQLite connections (a
+        thread each); on PostgreSQL the tasks cost a third of the webhook acknowledgement rate. Here the
+        connection goes back at once. A task cancelled midway (a client that hung up, a server stopping)
+        still gives it back: a cancellation is delivered once, and this `finally` runs on to its end. A
+        second one, landing while the connection is being given back, makes the pool discard it instead
+        (`test_store_lifecycle`): nothing is stranded either way."""
         connection = await self.engine.connect()
         try:
             yield connection
@@ -174,13 +172,11 @@ class GatewayStore:
     @asynccontextmanager
     async def _transaction(self, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A write transaction. SQLite has one writer at a time: within a process, writers take turns in a
-        `WriterQueue`, `urgent` ones (a webhook Meta waits on) before the background ones; its commit, like
-        `connect`'s, does not wait for a turn of the event loop, which would hold the writer's turn."""
-        if self._sqlite_writers is None:
-            async with self.engine.begin() as connection:
-                yield connection
-            return
-        async with self._sqlite_writers.turn(urgent), self.connect() as connection, connection.begin():
+        `WriterQueue`, `urgent` ones (a webhook Meta waits on) before the background ones. The connection is
+        given back as `connect` gives it: on SQLite at once, without holding the writer's turn for a turn of
+        the event loop."""
+        turn = nullcontext() if self._sqlite_writers is None else self._sqlite_writers.turn(urgent)
+        async with turn, self.connect() as connection, connection.begin():
             yield connection
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
