@@ -36,7 +36,7 @@ from connectors.whatsapp.automations.outbox_records import (
     entry_from_row,
 )
 from connectors.whatsapp.costs import Charge
-from connectors.whatsapp.store import GatewayStore, delivery_of, metadata, statuses
+from connectors.whatsapp.store import GatewayStore, Upsert, delivery_of, metadata, statuses
 
 outbox = sa.Table(
     "outbox",
@@ -187,14 +187,14 @@ class Outbox:
         self._store = store
         self._dialect = store.engine.dialect.name
         insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
-        self._consent_upsert = insert(consent)
-        self._consent_upsert = self._consent_upsert.on_conflict_do_update(
-            index_elements=["business_id", "wa_id"],
-            set_={
-                "opted_out": self._consent_upsert.excluded.opted_out,
-                "changed_at": self._consent_upsert.excluded.changed_at,
-            },
-            where=consent.c.changed_at <= self._consent_upsert.excluded.changed_at,
+        change = insert(consent)
+        self._consent_upsert = Upsert(
+            change.on_conflict_do_update(
+                index_elements=["business_id", "wa_id"],
+                set_={"opted_out": change.excluded.opted_out, "changed_at": change.excluded.changed_at},
+                where=consent.c.changed_at <= change.excluded.changed_at,
+            ),
+            self._dialect,
         )
 
     # --- accepting -------------------------------------------------------------------------------------
@@ -386,9 +386,8 @@ class Outbox:
 
     async def set_consent(self, business_id: str, wa_id: str, opted_out: bool, at: int) -> None:
         async with self._store.transaction() as connection:
-            await connection.execute(
-                self._consent_upsert,
-                {"business_id": business_id, "wa_id": wa_id, "opted_out": opted_out, "changed_at": at},
+            await self._consent_upsert.run(
+                connection, {"business_id": business_id, "wa_id": wa_id, "opted_out": opted_out, "changed_at": at}
             )
 
     async def opted_out(

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from connectors.whatsapp.store import GatewayStore, metadata
+from connectors.whatsapp.store import GatewayStore, Upsert, metadata
 
 pacing = sa.Table(
     "pacing",
@@ -62,12 +62,12 @@ class DatabasePacer:
         self._clock = clock
         self._postgres = store.engine.dialect.name == "postgresql"
         insert = postgresql_insert if self._postgres else sqlite_insert
-        self._ensure = insert(pacing).on_conflict_do_nothing()
+        self._ensure = Upsert(insert(pacing).on_conflict_do_nothing(), store.engine.dialect.name)
 
     async def _tats(self, connection: AsyncConnection, keys: Sequence[str]) -> dict[str, float]:
         """The keys' times, locked for this transaction: the rows are made to exist first (a write, which on
         SQLite takes the database's write lock at once), then read FOR UPDATE on PostgreSQL."""
-        await connection.execute(self._ensure, [{"key": key, "tat": 0.0} for key in keys])
+        await self._ensure.run(connection, [{"key": key, "tat": 0.0} for key in keys])
         query = sa.select(pacing.c.key, pacing.c.tat).where(pacing.c.key.in_(list(keys)))
         if self._postgres:
             query = query.with_for_update()

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.whatsapp.handoff.rules import BOT, Handoff
-from connectors.whatsapp.store import GatewayStore, metadata
+from connectors.whatsapp.store import GatewayStore, Upsert, metadata
 
 COMPARE_AND_SET_ATTEMPTS = 5
 
@@ -94,7 +94,7 @@ class HandoffStore:
         self._store = store
         dialect = store.engine.dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        self._ensure_row = insert(handoffs).on_conflict_do_nothing()
+        self._ensure_row = Upsert(insert(handoffs).on_conflict_do_nothing(), dialect)
 
     async def get(self, business_id: str, wa_id: str) -> Handoff:
         async with self._store.connect() as connection:
@@ -113,7 +113,7 @@ class HandoffStore:
         """Move the thread to `to_holder` if its holder is one of `allowed_from` (unchanged otherwise)."""
         for _ in range(COMPARE_AND_SET_ATTEMPTS):
             async with self._store.transaction() as connection:
-                await connection.execute(self._ensure_row, {"business_id": business_id, "wa_id": wa_id, "holder": BOT})
+                await self._ensure_row.run(connection, {"business_id": business_id, "wa_id": wa_id, "holder": BOT})
                 before = await _read(connection, business_id, wa_id)
                 if before.holder not in allowed_from or before.holder == to_holder:
                     return HandoffChange(before, before)

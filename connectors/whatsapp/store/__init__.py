@@ -30,6 +30,7 @@ from connectors.whatsapp.store.schema import (
     metadata,
     statuses,
 )
+from connectors.whatsapp.store.statements import Upsert
 
 __all__ = [
     "STATUS_RANK",
@@ -44,6 +45,7 @@ __all__ = [
     "SendSlot",
     "StatusRecord",
     "StoreClosedError",
+    "Upsert",
     "conversations",
     "delivery_of",
     "engine_for",

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from connectors.whatsapp.store.gateway_store import GatewayStore
 from connectors.whatsapp.store.records import PendingDispatch
 from connectors.whatsapp.store.schema import messages, workers
+from connectors.whatsapp.store.statements import Upsert
 
 _UNFINISHED = (messages.c.direction == "inbound") & (messages.c.state == "dispatched")
 
@@ -48,7 +49,10 @@ class DispatchStore:
         self._store = store
         insert = postgresql_insert if store.engine.dialect.name == "postgresql" else sqlite_insert
         beat = insert(workers)
-        self._beat = beat.on_conflict_do_update(index_elements=["owner"], set_={"seen_at": beat.excluded.seen_at})
+        self._beat = Upsert(
+            beat.on_conflict_do_update(index_elements=["owner"], set_={"seen_at": beat.excluded.seen_at}),
+            store.engine.dialect.name,
+        )
 
     async def unfinished(self, conversation: tuple[str, str]) -> list[PendingDispatch]:
         """A conversation's guest messages the bot has not finished with, in WhatsApp's order (its timestamp,
@@ -83,7 +87,7 @@ class DispatchStore:
     async def beat(self, owner: str, now: float, timeout: float) -> None:
         """This process is alive; the rows of processes long gone are dropped (a missing row is a dead one)."""
         async with self._store.transaction() as connection:
-            await connection.execute(self._beat, {"owner": owner, "seen_at": now})
+            await self._beat.run(connection, {"owner": owner, "seen_at": now})
             await connection.execute(workers.delete().where(workers.c.seen_at < now - max(100 * timeout, 3600)))
 
     async def live_owners(self, now: float, timeout: float) -> set[str]:

@@ -294,7 +294,7 @@ class GatewayStore:
         ]
         # An executemany, whose statement SQLAlchemy compiles once: a multi-row VALUES with RETURNING would save
         # the SELECT below but is compiled anew for each batch, which cost a quarter of a busy process's CPU.
-        await connection.execute(self._statements.new_message(rows), rows)
+        await self._statements.new_message.run(connection, rows)
         conversation_rows = [
             {
                 "business_id": r.business_id,
@@ -306,12 +306,12 @@ class GatewayStore:
             }
             for r in sorted(unique.values(), key=lambda r: (r.business_id, r.wa_id, r.wa_timestamp))
         ]
-        await connection.execute(self._statements.conversation_upsert(conversation_rows), conversation_rows)
+        await self._statements.conversation_upsert.run(connection, conversation_rows)
         mine = set((await connection.execute(CLAIMED_MESSAGES, {"m": list(unique), "c": token})).scalars())
         new = {wamid: record for wamid, record in unique.items() if wamid in mine}
         referred = [row for row in map(_entry_point_row, new.values()) if row is not None]
         if referred:
-            await connection.execute(self._statements.new_entry_point(referred), referred)
+            await self._statements.new_entry_point.run(connection, referred)
         return list(new.values())
 
     async def finish_dispatch(self, wamid: str, state: str = "handled") -> None:
@@ -334,11 +334,9 @@ class GatewayStore:
         under its `send_key`: when the key has a row already, nothing is written and that row is the answer."""
         async with self._transaction() as connection:
             row = _outbound_row(record, now)
-            if self._postgresql:
-                fresh = (await connection.execute(self._statements.new_send(row), row)).scalar()
-            else:
-                inserted = await connection.execute(self._statements.new_send(row), row)
-                fresh = inserted.lastrowid if inserted.rowcount == 1 else None
+            inserted = await self._statements.new_send.run(connection, row)
+            sqlite_id = inserted.lastrowid if not self._postgresql and inserted.rowcount == 1 else None
+            fresh = inserted.scalar() if self._postgresql else sqlite_id
             if fresh is not None:
                 await self._touch_threads(connection, [record], now)
                 return SendSlot(int(fresh))
@@ -394,7 +392,7 @@ class GatewayStore:
         every writer of conversations takes them."""
         guests = sorted({(r.business_id, r.wa_id) for r in records})
         rows = [{"business_id": business, "wa_id": wa_id, "updated_at": now} for business, wa_id in guests]
-        await connection.execute(self._statements.touch_conversation(rows), rows)
+        await self._statements.touch_conversation.run(connection, rows)
 
     async def _one_writer_per_wamid(self, connection: AsyncConnection, wamids: Sequence[str]) -> None:
         """On PostgreSQL, hold each wamid's transaction lock until commit, in one order, before touching it.
@@ -427,7 +425,7 @@ class GatewayStore:
             }
             for r in records
         ]
-        await connection.execute(self._statements.new_status(rows), rows)
+        await self._statements.new_status.run(connection, rows)
         matches = [{"k": r.callback_data, "w": r.wamid} for r in records if r.callback_data]
         if matches:
             await connection.execute(MATCH_SEND, matches)

@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
 from connectors.whatsapp.store.schema import conversations, entry_points, inbox, messages, statuses
@@ -101,33 +103,36 @@ Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
 class Upsert:
     """An `INSERT ... ON CONFLICT` that SQLAlchemy caches: compiled once for each set of columns it is given,
-    with named parameters, into a `text()` statement."""
+    with named parameters, into a `text()` statement (any value the construct holds itself bound to it). The
+    one way the gateway runs an upsert."""
 
-    def __init__(self, statement: Insert, dialect: sa.engine.Dialect) -> None:
+    def __init__(self, statement: Insert, dialect_name: str) -> None:
         self._statement = statement
-        self._dialect = dialect
+        self._dialect = (postgresql if dialect_name == "postgresql" else sqlite).dialect(paramstyle="named")
         self._texts: dict[tuple[str, ...], sa.TextClause] = {}
 
-    def __call__(self, rows: Rows) -> sa.TextClause:
-        """The statement for `rows` (one row, or an executemany's, which all have the same columns)."""
-        columns = tuple(rows if isinstance(rows, Mapping) else rows[0])
+    def _text(self, columns: tuple[str, ...]) -> sa.TextClause:
         text = self._texts.get(columns)
         if text is None:
-            text = sa.text(str(self._statement.compile(dialect=self._dialect, column_keys=list(columns))))
-            self._texts[columns] = text
+            compiled = self._statement.compile(dialect=self._dialect, column_keys=list(columns))
+            own = {name: value for name, value in compiled.params.items() if name not in columns}
+            text = self._texts[columns] = sa.text(str(compiled)).bindparams(**own)
         return text
+
+    async def run(self, connection: AsyncConnection, rows: Rows) -> CursorResult[Any]:
+        """Run it for `rows`: one row, or an executemany's, which all have the same columns."""
+        columns = tuple(rows if isinstance(rows, Mapping) else rows[0])
+        return await connection.execute(self._text(columns), rows)
 
 
 class Statements:
     """The statements that differ by dialect: the upserts, and the inbox claim with RETURNING."""
 
     def __init__(self, dialect_name: str) -> None:
-        dialect_module = postgresql if dialect_name == "postgresql" else sqlite
-        dialect = dialect_module.dialect(paramstyle="named")
-        insert = dialect_module.insert
+        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
         def upsert(statement: Insert) -> Upsert:
-            return Upsert(statement, dialect)
+            return Upsert(statement, dialect_name)
 
         self.claim_webhooks = CLAIM_WEBHOOKS.returning(inbox.c.id, inbox.c.body)
         self.new_message = upsert(insert(messages).on_conflict_do_nothing())

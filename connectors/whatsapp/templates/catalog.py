@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cloudapi.graph import GraphClient
 from cloudapi.templates import CatalogTemplate
-from connectors.whatsapp.store import GatewayStore, metadata
+from connectors.whatsapp.store import GatewayStore, Upsert, metadata
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,17 @@ class TemplateCatalog:
         dialect = store.engine.dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         upsert = insert(templates)
-        self._upsert = upsert.on_conflict_do_update(
-            index_elements=["waba_id", "name", "language"],
-            set_={
-                "category": upsert.excluded.category,
-                "status": upsert.excluded.status,
-                "body": upsert.excluded.body,
-                "updated_at": upsert.excluded.updated_at,
-            },
+        self._upsert = Upsert(
+            upsert.on_conflict_do_update(
+                index_elements=["waba_id", "name", "language"],
+                set_={
+                    "category": upsert.excluded.category,
+                    "status": upsert.excluded.status,
+                    "body": upsert.excluded.body,
+                    "updated_at": upsert.excluded.updated_at,
+                },
+            ),
+            dialect,
         )
 
     async def sync(self, waba_id: str) -> int:
@@ -82,8 +85,8 @@ class TemplateCatalog:
         now = self._clock()
         async with self._store.transaction() as connection:
             if items:
-                await connection.execute(
-                    self._upsert,
+                await self._upsert.run(
+                    connection,
                     [
                         {
                             "waba_id": waba_id,
