@@ -86,7 +86,7 @@ async def _run(folder: Path) -> None:
 
     async def store_upsert() -> None:
         async with store.transaction() as connection:
-            await connection.execute(upsert(row), row)
+            await upsert.run(connection, row)
 
     try:
         print(f"Gateway store statements on SQLite: CPU per call, {CALLS} calls each")
