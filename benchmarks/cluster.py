@@ -13,6 +13,9 @@ printed beside a baseline measured in the same run.
 4. Turns per second with 100 guests writing at once to one Rasa server on SQLite: through the WhatsApp
    channel, beside Rasa's own REST channel (the baseline: the same model, actions and tracker store with no
    gateway) answering the same 100 questions. Target: the channel keeps at least 0.9x the REST channel's rate.
+   The two run in pairs, back to back, the first of each pair alternating: a round's ratio then compares two
+   runs a few seconds apart, and neither channel always follows the other (a busy machine's drift and any
+   cost one run leaves to the next fall on both). The figure is the median of the rounds' ratios.
 
 A section whose requirements are missing (nginx, TEST_POSTGRES_URL, TEST_REDIS_URL, wrk, the trained model)
 is skipped with the reason printed.
@@ -63,7 +66,7 @@ DRAIN_TIMEOUT = 300.0
 """Seconds the soak waits for the replicas to work through what wrk left in the inbox."""
 MEMORY_TOLERANCE = 0.10
 TURN_GUESTS = 100
-TURN_ROUNDS = 3
+TURN_ROUNDS = 6
 TURN_TIMEOUT = 180.0
 WARM_UP_GUESTS = 5
 SETTLE_SECONDS = 3.0
@@ -221,11 +224,16 @@ async def _turn_rounds(rasa: str, sandbox: str) -> Turns:
     await whatsapp_all_at_once(sandbox, guests("34679", WARM_UP_GUESTS), TURN_TIMEOUT)
     turns = Turns([], [])
     for round_ in range(TURN_ROUNDS):
-        say(f"round {round_ + 1} of {TURN_ROUNDS}: {TURN_GUESTS} guests at once, REST then WhatsApp")
-        await asyncio.sleep(SETTLE_SECONDS)
-        turns.rest.append(await rest_all_at_once(rasa, guests(f"3466{round_}", TURN_GUESTS), TURN_TIMEOUT))
-        await asyncio.sleep(SETTLE_SECONDS)
-        turns.whatsapp.append(await whatsapp_all_at_once(sandbox, guests(f"3467{round_}", TURN_GUESTS), TURN_TIMEOUT))
+        rest_first = round_ % 2 == 0
+        first = "REST" if rest_first else "WhatsApp"
+        say(f"round {round_ + 1} of {TURN_ROUNDS}: {TURN_GUESTS} guests at once, {first} first")
+        for channel in ("rest", "whatsapp") if rest_first else ("whatsapp", "rest"):
+            await asyncio.sleep(SETTLE_SECONDS)
+            if channel == "rest":
+                turns.rest.append(await rest_all_at_once(rasa, guests(f"3466{round_}", TURN_GUESTS), TURN_TIMEOUT))
+            else:
+                writing = guests(f"3467{round_}", TURN_GUESTS)
+                turns.whatsapp.append(await whatsapp_all_at_once(sandbox, writing, TURN_TIMEOUT))
     return turns
 
 
@@ -295,18 +303,28 @@ def _print_turns(missing: str | None, turns: Turns | None) -> None:
     if turns is None:
         _skipped(title, missing or "")
         return
-    print(f"{title}: one Rasa server, SQLite stores, median of {TURN_ROUNDS} rounds")
+    print(f"{title}: one Rasa server, SQLite stores, {TURN_ROUNDS} rounds of one run each, first alternating")
     rest, whatsapp = (
         _turns_line("Rasa REST channel (baseline)", turns.rest),
         _turns_line("WhatsApp channel", turns.whatsapp),
     )
-    share = whatsapp / rest
-    print(f"  WhatsApp/REST {share:.2f}x: {'meets' if share >= 0.9 else 'MISSES'} the 0.9x target")
+    ratios = [_rate(w) / _rate(r) for r, w in zip(turns.rest, turns.whatsapp, strict=True)]
+    share = statistics.median(ratios)
+    each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    print(f"  WhatsApp/REST per round: {each}; ratio of the medians {whatsapp / rest:.2f}x")
+    print(
+        f"  WhatsApp/REST {share:.2f}x (median of the rounds): {'meets' if share >= 0.9 else 'MISSES'} the 0.9x target"
+    )
+
+
+def _rate(round_: tuple[float, int]) -> float:
+    seconds, answered = round_
+    return answered / seconds
 
 
 def _turns_line(label: str, rounds: list[tuple[float, int]]) -> float:
     """Print one channel's rounds; answer its median turns per second."""
-    rates = [answered / seconds for seconds, answered in rounds]
+    rates = [_rate(round_) for round_ in rounds]
     median = statistics.median(rates)
     each = ", ".join(f"{rate:.1f}" for rate in rates)
     answered = sum(count for _, count in rounds)
