@@ -128,7 +128,8 @@ class TemplateError(GraphApiError):
 
 class RecipientError(GraphApiError):
     """This guest cannot receive the message: not on WhatsApp, the business's own number, opted out of
-    marketing, capped by Meta, blocked or out of the allowed countries or test list."""
+    marketing, capped by Meta, blocked or out of the allowed countries or test list, or addressed by a
+    business-scoped user id where the message needs a phone number (131062: authentication templates)."""
 
 
 class TransientError(GraphApiError):
@@ -148,7 +149,7 @@ _CODE_CLASSES: Mapping[int, type[GraphApiError]] = {
     **dict.fromkeys((0, 3, 10, 190, 131005), AuthError),
     **dict.fromkeys((4, 80007, 130429, 131048, 131056), ThrottledError),
     **dict.fromkeys((470, 131047), WindowClosedError),
-    **dict.fromkeys((130403, 130472, 130497, 131021, 131026, 131030, 131049, 131050), RecipientError),
+    **dict.fromkeys((130403, 130472, 130497, 131021, 131026, 131030, 131049, 131050, 131062), RecipientError),
     **dict.fromkeys((1, 2, 131000, 131016, 131057), TransientError),
     **dict.fromkeys(
         (33, 100, 368, 131008, 131009, 131031, 131037, 131042, 131045, 131051, 131052, 131053, 133010, 133016),

@@ -24,7 +24,7 @@ import aiohttp
 
 from cloudapi.errors import GraphApiError, error_from_response, is_retryable, went_unanswered
 
-__all__ = ["CONNECTIONS", "GraphClient", "GraphConfig", "next_page"]
+__all__ = ["CONNECTIONS", "GraphClient", "GraphConfig", "SentMessage", "next_page", "parse_send_answer"]
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30.0
@@ -48,6 +48,46 @@ class GraphConfig:
     @property
     def versioned_url(self) -> str:
         return f"{self.api_url.rstrip('/')}/{self.api_version}"
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What the Cloud API answered to an accepted send (accepted, not yet delivered).
+
+    `input` is the recipient as the request gave it; `wa_id` the guest's phone number, given only for a send to
+    a number; `user_id` their business-scoped user id, given for a send to one (or with both in the request).
+    `message_status` is set for templates: `accepted`, or `held_for_quality_assessment` when Meta paces it."""
+
+    message_id: str
+    input: str | None = None
+    wa_id: str | None = None
+    user_id: str | None = None
+    message_status: str | None = None
+
+
+def _text_of(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def parse_send_answer(answer: Any) -> SentMessage:
+    """The accepted message of a 2xx answer to `POST /{phone-number-id}/messages`: its wamid from `messages[0]`
+    and, where Meta says so, whom it went to from `contacts[0]`, whose `wa_id` is absent for a send to a
+    business-scoped user id. An answer without a message id raises `GraphApiError`: the send's outcome is then
+    unknown, and must not be taken for a success."""
+    messages = answer.get("messages") if isinstance(answer, dict) else None
+    first = messages[0] if isinstance(messages, list) and messages else None
+    if not isinstance(first, dict) or "id" not in first:
+        raise GraphApiError(None, "Unexpected answer", details=str(answer)[:200], http_status=200)
+    contacts = answer.get("contacts")
+    contact = contacts[0] if isinstance(contacts, list) and contacts and isinstance(contacts[0], dict) else {}
+    return SentMessage(
+        message_id=str(first["id"]),
+        input=_text_of(contact, "input"),
+        wa_id=_text_of(contact, "wa_id"),
+        user_id=_text_of(contact, "user_id"),
+        message_status=_text_of(first, "message_status"),
+    )
 
 
 class GraphClient:
@@ -85,11 +125,13 @@ class GraphClient:
     async def send(self, business_id: str, body: dict[str, Any], attempts: int | None = None) -> str:
         """Send one message body (already addressed) and return its wamid; `attempts` (default: the config's)
         bounds the retries of this call. A timeout is raised at once, never retried (`went_unanswered`)."""
+        return (await self.send_message(business_id, body, attempts)).message_id
+
+    async def send_message(self, business_id: str, body: dict[str, Any], attempts: int | None = None) -> SentMessage:
+        """`send`, answering with all Meta said of the accepted message (`SentMessage`): whom it went to, and a
+        template's pacing."""
         answer = await self._post(business_id, body, attempts or self._config.max_attempts, resend_unanswered=False)
-        messages = answer.get("messages") if isinstance(answer, dict) else None
-        if not messages or not isinstance(messages[0], dict) or "id" not in messages[0]:
-            raise GraphApiError(None, "Unexpected answer", details=str(answer)[:200], http_status=200)
-        return str(messages[0]["id"])
+        return parse_send_answer(answer)
 
     async def mark_read(self, business_id: str, message_id: str, typing: bool) -> None:
         """Mark a guest's message read (blue ticks), with the typing indicator while the bot thinks."""

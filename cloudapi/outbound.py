@@ -1,10 +1,12 @@
 """Pure builders from Rasa's response parts to Cloud API message bodies.
 
 A body is the Meta JSON of one message without its addressing, e.g. `{"type": "text", "text": {...}}`;
-`addressed` adds the recipient, so the same body can be logged, checked against the window (the sender's guard)
-and sent. Builders fit content into WhatsApp's limits instead of letting the Cloud API reject it (error 100):
-long text is split, long titles are cut with an ellipsis, surplus list rows are dropped. They never shorten an
-id, because a cut payload would trigger the wrong intent: such a button raises `ValueError` instead.
+`addressed` adds the recipient (`to` for a phone number, `recipient` for a business-scoped user id), so the
+same body can be logged, checked against the window (the sender's guard) and sent. Builders fit content into
+WhatsApp's limits instead of letting the Cloud API reject it (error 100): long text is split, long titles are
+cut with an ellipsis, surplus list rows are dropped. They never shorten an id, because a cut payload would
+trigger the wrong intent: such a button raises `ValueError` instead. What WhatsApp cannot deliver at all is
+refused the same way: an authentication template to a business-scoped user id (`check_template_recipient`).
 
 Builders that may need more than one message to say everything (text, buttons, media with a caption) return a
 list of bodies, to be sent in order.
@@ -15,6 +17,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from cloudapi.user_ids import is_bsuid
 
 __all__ = [
     "BUTTONS_MAX",
@@ -31,9 +35,11 @@ __all__ = [
     "OVERFLOW_PROMPT",
     "TEXT_MAX",
     "MessageBody",
+    "PhoneNumberRequiredError",
     "addressed",
     "attachment_messages",
     "button_messages",
+    "check_template_recipient",
     "custom_message",
     "image_messages",
     "media_kind_for",
@@ -68,7 +74,10 @@ _IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
 _VIDEO_EXTENSIONS = frozenset({".mp4", ".3gp"})
 _AUDIO_EXTENSIONS = frozenset({".ogg", ".mp3", ".m4a", ".aac", ".amr"})
 _UNCAPTIONED_KINDS = frozenset({"audio", "sticker"})
-_ADDRESSING_KEYS = frozenset({"messaging_product", "recipient_type", "to"})
+_ADDRESSING_KEYS = frozenset({"messaging_product", "recipient_type", "to", "recipient"})
+_PHONE_ONLY_CATEGORIES = frozenset({"AUTHENTICATION"})
+"""Template categories Meta sends to phone numbers only: one-tap, zero-tap and copy-code authentication
+templates fail with 131062 for a business-scoped user id."""
 
 
 def _fit(text: str, limit: int) -> str:
@@ -265,6 +274,21 @@ def template_message(name: str, language: str, body_parameters: Sequence[str] = 
     return {"type": "template", "template": template}
 
 
+class PhoneNumberRequiredError(ValueError):
+    """A message that WhatsApp delivers to phone numbers only, addressed to a guest known only by a
+    business-scoped user id: refused before the send, where the Cloud API would answer 131062."""
+
+
+def check_template_recipient(category: str, to: str) -> None:
+    """Refuse (`PhoneNumberRequiredError`) a template of `category` for the guest `to` when Meta cannot
+    deliver it there: an authentication template to a business-scoped user id. Everything else passes."""
+    if category.upper() in _PHONE_ONLY_CATEGORIES and is_bsuid(to):
+        raise PhoneNumberRequiredError(
+            f"a {category.lower()} template needs the guest's phone number, and this guest is known only by a "
+            f"business-scoped user id (WhatsApp would refuse it with 131062): ask for their number first"
+        )
+
+
 def addressed(
     body: Mapping[str, Any],
     to: str,
@@ -272,9 +296,12 @@ def addressed(
     callback_data: str | None = None,
 ) -> MessageBody:
     """The full send request for `body` to the guest `to`: optionally as a quoted reply to
-    `context_message_id`, and with `callback_data` that Meta echoes in the statuses. Addressing keys inside
-    `body` are ignored: a bot's custom payload must never choose its own recipient."""
-    message: MessageBody = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+    `context_message_id`, and with `callback_data` that Meta echoes in the statuses. A guest `to` written as a
+    business-scoped user id (`cloudapi.user_ids.is_bsuid`) is addressed by `recipient`, as Meta asks; a phone
+    number by `to`. Addressing keys inside `body` are ignored: a bot's custom payload must never choose its own
+    recipient."""
+    recipient_key = "recipient" if is_bsuid(to) else "to"
+    message: MessageBody = {"messaging_product": "whatsapp", "recipient_type": "individual", recipient_key: to}
     message.update((key, value) for key, value in body.items() if key not in _ADDRESSING_KEYS)
     if context_message_id:
         message["context"] = {"message_id": context_message_id}

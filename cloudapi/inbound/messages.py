@@ -1,5 +1,6 @@
 """What a WhatsApp Cloud API webhook carries, as frozen values: message contents, guest messages, delivery
-statuses, errors, template updates, and the `WebhookBatch` of one POST.
+statuses, errors, and the `WebhookBatch` of one POST (the template, account and preference news it may also
+carry are `cloudapi.inbound.account_updates`).
 
 The values are plain data without behaviour, apart from what follows from their fields (`Reaction.removed`),
 so that the gateway, the automations and the tests can build and compare them freely; how they are read from
@@ -12,6 +13,13 @@ from enum import Enum
 from typing import Any, Literal
 
 from cloudapi.errors import ErrorInfo
+from cloudapi.inbound.account_updates import (
+    AccountUpdate,
+    TemplateCategoryUpdate,
+    TemplateQualityUpdate,
+    TemplateStatusUpdate,
+    UserPreference,
+)
 
 # --- message content -------------------------------------------------------------------------------------
 
@@ -131,11 +139,21 @@ class Order:
 
 @dataclass(frozen=True)
 class System:
-    """A notice from WhatsApp, e.g. `user_changed_number` (then `new_wa_id` is the guest's new number)."""
+    """A notice from WhatsApp about the guest's identity, by `kind`:
+
+    - `user_changed_number`: `new_wa_id` is the guest's new number; a new number also means a new
+      business-scoped user id, `new_user_id` (and `new_parent_user_id` where parent ids are enabled).
+    - `user_changed_user_id`: the guest's business-scoped user id changed to `new_user_id`, with no phone
+      number; `previous_user_id` is the old one where Meta names it (else it is the message's `user_id`).
+    - `customer_identity_changed`: the guest's identity key changed (a new phone or reinstall).
+    """
 
     body: str | None
     kind: str | None
     new_wa_id: str | None = None
+    new_user_id: str | None = None
+    new_parent_user_id: str | None = None
+    previous_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +174,24 @@ class Unknown:
     raw: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class Edit:
+    """The guest edited their message `original_message_id` (within 15 minutes; Meta sends this to
+    Coexistence numbers, those also used in the WhatsApp Business app). `content` is the new content, read
+    like any message's: Text for a text, Media for a new caption; Unknown when it is not readable."""
+
+    original_message_id: str
+    content: "Content"
+
+
+@dataclass(frozen=True)
+class Revoke:
+    """The guest deleted their message `original_message_id` for everyone (within two days; Coexistence
+    numbers only): what it said should no longer be shown or acted on."""
+
+    original_message_id: str
+
+
 Content = (
     Text
     | InteractiveReply
@@ -167,6 +203,8 @@ Content = (
     | Order
     | System
     | Unsupported
+    | Edit
+    | Revoke
     | Unknown
 )
 
@@ -212,8 +250,10 @@ class InboundMessage:
     """One message from a guest to a business number.
 
     `wa_id` is the guest's phone number id; from 2026 a guest with a username may arrive with only a
-    business-scoped `user_id`, so either may be None but never both. `timestamp` is WhatsApp's, in Unix
-    seconds: the customer service window is measured from it.
+    business-scoped `user_id` (BSUID), so either may be None but never both; `parent_user_id` is the id shared
+    by linked business portfolios, where Meta enabled them, and `username` the guest's WhatsApp username, if
+    they adopted one (`cloudapi.user_ids.conversation_key` says which id keys the conversation). `timestamp`
+    is WhatsApp's, in Unix seconds: the customer service window is measured from it.
     """
 
     waba_id: str | None
@@ -229,6 +269,8 @@ class InboundMessage:
     context: MessageContext | None = None
     referral: Referral | None = None
     errors: tuple[ErrorInfo, ...] = ()
+    username: str | None = None
+    parent_user_id: str | None = None
 
 
 class DeliveryStatus(str, Enum):
@@ -285,7 +327,13 @@ class Pricing:
 
 @dataclass(frozen=True)
 class StatusUpdate:
-    """A status of a message the business sent; pricing may ride on any of its statuses, or on none."""
+    """A status of a message the business sent; pricing may ride on any of its statuses, or on none.
+
+    `recipient_id` is the guest's phone number when the message was sent to it (or the group id), and may be
+    absent for a message sent to a business-scoped user id; `recipient_user_id` is the guest's BSUID (Meta's
+    page promises it for sends to a BSUID, partners report it on other statuses too), `recipient_parent_user_id`
+    the parent id where enabled. A `failed` status may name neither.
+    """
 
     waba_id: str | None
     phone_number_id: str | None
@@ -298,6 +346,8 @@ class StatusUpdate:
     conversation: Conversation | None = None
     pricing: Pricing | None = None
     errors: tuple[ErrorInfo, ...] = ()
+    recipient_user_id: str | None = None
+    recipient_parent_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -307,20 +357,6 @@ class WebhookError:
     waba_id: str | None
     phone_number_id: str | None
     error: ErrorInfo
-
-
-@dataclass(frozen=True)
-class TemplateStatusUpdate:
-    """A template's review or quality event (`message_template_status_update`), e.g. APPROVED or PAUSED."""
-
-    waba_id: str | None
-    time: int | None
-    event: str
-    template_id: str | None
-    name: str | None
-    language: str | None
-    reason: str | None
-    category: str | None
 
 
 @dataclass(frozen=True)
@@ -337,10 +373,16 @@ class UnknownChange:
 
 @dataclass(frozen=True)
 class WebhookBatch:
-    """Everything one webhook POST carried, in delivery order within each kind."""
+    """Everything one webhook POST carried, in delivery order within each kind: guest messages, statuses and
+    errors (field `messages`), template reviews (`template_updates`), quality scores and categories, account
+    events, the guests' own marketing preferences (`preferences`), and what could not be read (`unknown`)."""
 
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
     errors: tuple[WebhookError, ...] = ()
     template_updates: tuple[TemplateStatusUpdate, ...] = ()
     unknown: tuple[UnknownChange, ...] = ()
+    preferences: tuple[UserPreference, ...] = ()
+    template_quality_updates: tuple[TemplateQualityUpdate, ...] = ()
+    template_category_updates: tuple[TemplateCategoryUpdate, ...] = ()
+    account_updates: tuple[AccountUpdate, ...] = ()

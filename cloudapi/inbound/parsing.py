@@ -1,264 +1,52 @@
-"""Webhook POST bodies parsed into the values of `cloudapi.inbound.messages`.
+"""Webhook POST bodies parsed into the values of `cloudapi.inbound.messages` and `.account_updates`.
 
 Meta may batch many updates in one POST (`entry[] x changes[] x messages|statuses|errors[]`), adds fields
 and message types without notice and, rarely, sends something malformed. The parser therefore reads every
 item, and never raises: what it cannot read becomes an `UnknownChange` (a whole change or a broken item) or
 an `Unknown` content (a message whose type or content is new), keeping the raw JSON so that nothing Meta sent
 is lost. Apart from that raw JSON, everything that leaves this module is typed.
+
+This module walks the delivery and reads the fields that concern guests: `messages` (messages, statuses and
+errors) and `user_preferences`; a message's content is `content_parsing`, the template and account fields
+`account_parsing`. From 2026 a guest may be known by a phone number, a business-scoped user id, or both, in
+the item itself or only in the change's `contacts[]`: `_guest` puts them together.
 """
 
-import math
-import re
 from collections.abc import Iterator, Mapping
-from types import MappingProxyType
 from typing import Any, Final, NamedTuple, TypeVar
 
-from cloudapi.errors import ErrorInfo, parse_error_info
+from cloudapi.errors import parse_error_info
+from cloudapi.inbound.account_parsing import ACCOUNT_FIELDS, parse_account_change
+from cloudapi.inbound.account_updates import (
+    AccountUpdate,
+    TemplateCategoryUpdate,
+    TemplateQualityUpdate,
+    TemplateStatusUpdate,
+    UserPreference,
+)
+from cloudapi.inbound.content_parsing import parse_content
 from cloudapi.inbound.messages import (
-    Contact,
-    ContactPhone,
-    Contacts,
-    Content,
     Conversation,
     DeliveryStatus,
     InboundMessage,
-    InteractiveReply,
-    Location,
-    Media,
     MessageContext,
-    Order,
-    OrderItem,
     Pricing,
-    Reaction,
     Referral,
     ReferredProduct,
     StatusUpdate,
-    System,
-    TemplateButton,
-    TemplateStatusUpdate,
-    Text,
-    Unknown,
     UnknownChange,
-    Unsupported,
     WebhookBatch,
     WebhookError,
 )
-
-# --- tolerant readers of JSON values -----------------------------------------------------------------------
-
-_DIGITS = re.compile(r"[0-9]{1,19}")
-
-
-def _str(data: Mapping[str, Any], key: str) -> str | None:
-    """A non-empty string, or an integer written as one (Meta sends some ids as numbers)."""
-    value = data.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value if isinstance(value, str) and value else None
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    """A string that may legitimately be empty (a removed reaction, a blank order note)."""
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _int(data: Mapping[str, Any], key: str) -> int | None:
-    """An integer, as a number or as the string of digits Meta uses for timestamps."""
-    value = data.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _DIGITS.fullmatch(value):
-        return int(value)
-    return None
-
-
-def _float(data: Mapping[str, Any], key: str) -> float | None:
-    value = data.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def _bool(data: Mapping[str, Any], key: str) -> bool | None:
-    value = data.get(key)
-    return value if isinstance(value, bool) else None
-
-
-def _object(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """A nested object, or an empty one so that readers can go on without checks."""
-    value = data.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(data: Mapping[str, Any], key: str) -> list[Any]:
-    value = data.get(key)
-    return value if isinstance(value, list) else []
-
-
-def _errors(data: Mapping[str, Any]) -> tuple[ErrorInfo, ...]:
-    infos = (parse_error_info(item) for item in _list(data, "errors"))
-    return tuple(info for info in infos if info is not None)
-
-
-# --- message content parsers -------------------------------------------------------------------------------
-# Each returns None when the content object lacks what makes it usable; the message then gets Unknown content.
-
-_MEDIA_KINDS: Final = ("image", "audio", "video", "document", "sticker")
-_INTERACTIVE_KINDS: Final = ("button_reply", "list_reply", "nfm_reply")
-
-
-def _parse_text(item: Mapping[str, Any]) -> Text | None:
-    body = _object(item, "text").get("body")
-    return Text(body) if isinstance(body, str) else None
-
-
-def _parse_interactive(item: Mapping[str, Any]) -> InteractiveReply | None:
-    interactive = _object(item, "interactive")
-    kind = interactive.get("type")
-    if kind not in _INTERACTIVE_KINDS:
-        return None
-    reply = _object(interactive, kind)
-    if kind == "nfm_reply":
-        return InteractiveReply(
-            kind="nfm_reply",
-            id=_text(reply, "name"),
-            title=_text(reply, "body"),
-            response_json=_str(reply, "response_json"),
-        )
-    reply_id = _str(reply, "id")
-    if reply_id is None:
-        return None
-    return InteractiveReply(kind=kind, id=reply_id, title=_text(reply, "title"), description=_str(reply, "description"))
-
-
-def _parse_button(item: Mapping[str, Any]) -> TemplateButton | None:
-    button = _object(item, "button")
-    if not isinstance(button.get("payload"), str) and not isinstance(button.get("text"), str):
-        return None
-    return TemplateButton(payload=_text(button, "payload"), text=_text(button, "text"))
-
-
-def _parse_location(item: Mapping[str, Any]) -> Location | None:
-    location = _object(item, "location")
-    latitude, longitude = _float(location, "latitude"), _float(location, "longitude")
-    if latitude is None or longitude is None:
-        return None
-    return Location(
-        latitude=latitude,
-        longitude=longitude,
-        name=_str(location, "name"),
-        address=_str(location, "address"),
-        url=_str(location, "url"),
-    )
-
-
-def _parse_contact_phone(raw: Any) -> ContactPhone | None:
-    if not isinstance(raw, Mapping) or _str(raw, "phone") is None:
-        return None
-    return ContactPhone(phone=_text(raw, "phone"), wa_id=_str(raw, "wa_id"), type=_str(raw, "type"))
-
-
-def _parse_contact(raw: Any) -> Contact:
-    card = raw if isinstance(raw, Mapping) else {}
-    phones = (_parse_contact_phone(phone) for phone in _list(card, "phones"))
-    return Contact(
-        formatted_name=_text(_object(card, "name"), "formatted_name"),
-        phones=tuple(phone for phone in phones if phone is not None),
-    )
-
-
-def _parse_contacts(item: Mapping[str, Any]) -> Contacts | None:
-    cards = _list(item, "contacts")
-    if not cards:
-        return None
-    return Contacts(cards=tuple(_parse_contact(card) for card in cards))
-
-
-def _parse_media(item: Mapping[str, Any]) -> Media | None:
-    kind = item.get("type")
-    if kind not in _MEDIA_KINDS:
-        return None
-    media = _object(item, kind)
-    media_id = _str(media, "id")
-    if media_id is None:
-        return None
-    return Media(
-        kind=kind,
-        media_id=media_id,
-        mime_type=_str(media, "mime_type"),
-        sha256=_str(media, "sha256"),
-        caption=_str(media, "caption"),
-        filename=_str(media, "filename"),
-        voice=_bool(media, "voice") is True,
-        animated=_bool(media, "animated") is True,
-        url=_str(media, "url"),
-    )
-
-
-def _parse_reaction(item: Mapping[str, Any]) -> Reaction | None:
-    reaction = _object(item, "reaction")
-    message_id = _str(reaction, "message_id")
-    return Reaction(message_id=message_id, emoji=_text(reaction, "emoji")) if message_id else None
-
-
-def _parse_order_item(raw: Any) -> OrderItem | None:
-    if not isinstance(raw, Mapping):
-        return None
-    product_id, quantity = _str(raw, "product_retailer_id"), _int(raw, "quantity")
-    if product_id is None or quantity is None:
-        return None
-    return OrderItem(
-        product_retailer_id=product_id,
-        quantity=quantity,
-        item_price=_float(raw, "item_price"),
-        currency=_str(raw, "currency"),
-    )
-
-
-def _parse_order(item: Mapping[str, Any]) -> Order | None:
-    order = _object(item, "order")
-    catalog_id = _str(order, "catalog_id")
-    if catalog_id is None:
-        return None
-    items = (_parse_order_item(raw) for raw in _list(order, "product_items"))
-    return Order(catalog_id=catalog_id, items=tuple(i for i in items if i is not None), text=_str(order, "text"))
-
-
-def _parse_system(item: Mapping[str, Any]) -> System:
-    system = _object(item, "system")
-    return System(body=_str(system, "body"), kind=_str(system, "type"), new_wa_id=_str(system, "wa_id"))
-
-
-def _parse_unsupported(item: Mapping[str, Any]) -> Unsupported:
-    codes = (error.code for error in _errors(item))
-    return Unsupported(
-        kind=_str(_object(item, "unsupported"), "type"),
-        error_codes=tuple(code for code in codes if code is not None),
-    )
-
-
-_CONTENT_PARSERS: Final = MappingProxyType(
-    {
-        "text": _parse_text,
-        "interactive": _parse_interactive,
-        "button": _parse_button,
-        "location": _parse_location,
-        "contacts": _parse_contacts,
-        **dict.fromkeys(_MEDIA_KINDS, _parse_media),
-        "reaction": _parse_reaction,
-        "order": _parse_order,
-        "system": _parse_system,
-        "unsupported": _parse_unsupported,
-    }
+from cloudapi.inbound.readers import (
+    read_bool,
+    read_errors,
+    read_first_str,
+    read_int,
+    read_list,
+    read_object,
+    read_str,
 )
-
-
-def _parse_content(message_type: str, item: Mapping[str, Any]) -> Content:
-    parser = _CONTENT_PARSERS.get(message_type)
-    content = parser(item) if parser is not None else None
-    return content if content is not None else Unknown(type=message_type, raw=item)
-
 
 # --- the parts of a message around its content --------------------------------------------------------------
 
@@ -269,12 +57,12 @@ def _parse_context(item: Mapping[str, Any]) -> MessageContext | None:
         return None
     product = context.get("referred_product")
     return MessageContext(
-        message_id=_str(context, "id"),
-        sender=_str(context, "from"),
-        forwarded=_bool(context, "forwarded") is True,
-        frequently_forwarded=_bool(context, "frequently_forwarded") is True,
+        message_id=read_str(context, "id"),
+        sender=read_str(context, "from"),
+        forwarded=read_bool(context, "forwarded") is True,
+        frequently_forwarded=read_bool(context, "frequently_forwarded") is True,
         referred_product=(
-            ReferredProduct(_str(product, "catalog_id"), _str(product, "product_retailer_id"))
+            ReferredProduct(read_str(product, "catalog_id"), read_str(product, "product_retailer_id"))
             if isinstance(product, Mapping)
             else None
         ),
@@ -286,34 +74,60 @@ def _parse_referral(item: Mapping[str, Any]) -> Referral | None:
     if not isinstance(referral, Mapping):
         return None
     return Referral(
-        source_url=_str(referral, "source_url"),
-        source_type=_str(referral, "source_type"),
-        source_id=_str(referral, "source_id"),
-        headline=_str(referral, "headline"),
-        body=_str(referral, "body"),
-        media_type=_str(referral, "media_type"),
-        ctwa_clid=_str(referral, "ctwa_clid"),
+        source_url=read_str(referral, "source_url"),
+        source_type=read_str(referral, "source_type"),
+        source_id=read_str(referral, "source_id"),
+        headline=read_str(referral, "headline"),
+        body=read_str(referral, "body"),
+        media_type=read_str(referral, "media_type"),
+        ctwa_clid=read_str(referral, "ctwa_clid"),
     )
 
 
-class _Profile(NamedTuple):
-    """Who a sender is: a `contacts[]` entry of a messages change, or the identity of a message's guest."""
+# --- who the guest is ------------------------------------------------------------------------------------------
+
+
+class _Guest(NamedTuple):
+    """Who a guest is: a `contacts[]` entry of a change, or the identity of a message's or preference's guest.
+    `username` sits in `profile` in Meta's webhooks, beside the entry in some partners' pages: both are read."""
 
     wa_id: str | None
     user_id: str | None
-    name: str | None
+    parent_user_id: str | None = None
+    name: str | None = None
+    username: str | None = None
+
+    def completed_by(self, profile: "_Guest | None") -> "_Guest":
+        """This identity, with what it lacks taken from the guest's contacts entry (and its names)."""
+        if profile is None:
+            return self
+        return _Guest(
+            wa_id=self.wa_id or profile.wa_id,
+            user_id=self.user_id or profile.user_id,
+            parent_user_id=self.parent_user_id or profile.parent_user_id,
+            name=profile.name,
+            username=profile.username,
+        )
 
 
-def _profiles(value: Mapping[str, Any]) -> list[_Profile]:
-    contacts = (raw for raw in _list(value, "contacts") if isinstance(raw, Mapping))
+def _profiles(value: Mapping[str, Any]) -> list[_Guest]:
+    contacts = (raw for raw in read_list(value, "contacts") if isinstance(raw, Mapping))
     return [
-        _Profile(_str(raw, "wa_id"), _str(raw, "user_id"), _str(_object(raw, "profile"), "name")) for raw in contacts
+        _Guest(
+            wa_id=read_str(raw, "wa_id"),
+            user_id=read_str(raw, "user_id"),
+            parent_user_id=read_str(raw, "parent_user_id"),
+            name=read_str(read_object(raw, "profile"), "name"),
+            username=read_str(read_object(raw, "profile"), "username") or read_str(raw, "username"),
+        )
+        for raw in contacts
     ]
 
 
-def _matching_profile(profiles: list[_Profile], wa_id: str | None, user_id: str | None) -> _Profile | None:
-    """The sender's contacts entry, matched by wa_id or business-scoped user id; when the message names
-    neither, a lone entry can only be its sender."""
+def _matching_profile(profiles: list[_Guest], identity: _Guest) -> _Guest | None:
+    """The guest's contacts entry, matched by wa_id or business-scoped user id; when the item names neither,
+    a lone entry can only be its guest."""
+    wa_id, user_id = identity.wa_id, identity.user_id
     for profile in profiles:
         if (wa_id and profile.wa_id == wa_id) or (user_id and profile.user_id == user_id):
             return profile
@@ -322,14 +136,14 @@ def _matching_profile(profiles: list[_Profile], wa_id: str | None, user_id: str 
     return None
 
 
-def _guest(item: Mapping[str, Any], profiles: list[_Profile]) -> _Profile:
-    """The guest of a message: `from` and `from_user_id`, completed and named from the contacts entry."""
-    wa_id = _str(item, "from")
-    user_id = _str(item, "from_user_id")
-    profile = _matching_profile(profiles, wa_id, user_id)
-    if profile is None:
-        return _Profile(wa_id, user_id, None)
-    return _Profile(wa_id or profile.wa_id, user_id or profile.user_id, profile.name)
+def _guest(item: Mapping[str, Any], profiles: list[_Guest]) -> _Guest:
+    """The guest of a message: `from`, `from_user_id` and `from_parent_user_id`, completed and named from the
+    contacts entry. A `user_changed_user_id` notice may name the guest only by `system.previous_user_id`."""
+    user_id = read_str(item, "from_user_id")
+    if user_id is None and item.get("type") == "system":
+        user_id = read_str(read_object(item, "system"), "previous_user_id")
+    identity = _Guest(read_str(item, "from"), user_id, read_str(item, "from_parent_user_id"))
+    return identity.completed_by(_matching_profile(profiles, identity))
 
 
 # --- walking a delivery ---------------------------------------------------------------------------------------
@@ -369,22 +183,25 @@ def _entry_changes(entry: Any, path: str) -> Iterator[_Change | UnknownChange]:
             continue
         field = change.get("field")
         yield _Change(
-            waba_id=_str(entry, "id"),
-            time=_int(entry, "time"),
+            waba_id=read_str(entry, "id"),
+            time=read_int(entry, "time"),
             field=field if isinstance(field, str) else None,
             path=change_path,
             value=change.get("value"),
         )
 
 
+# --- the items of a change ---------------------------------------------------------------------------------------
+
+
 def _parse_message(
-    item: Any, change: _Change, metadata: Mapping[str, Any], profiles: list[_Profile]
+    item: Any, change: _Change, metadata: Mapping[str, Any], profiles: list[_Guest]
 ) -> InboundMessage | str:
     """The message, or the reason it cannot be one."""
     if not isinstance(item, Mapping):
         return "message is not an object"
-    phone_number_id = _str(metadata, "phone_number_id")
-    message_id, timestamp, message_type = _str(item, "id"), _int(item, "timestamp"), _str(item, "type")
+    phone_number_id = read_str(metadata, "phone_number_id")
+    message_id, timestamp, message_type = read_str(item, "id"), read_int(item, "timestamp"), read_str(item, "type")
     guest = _guest(item, profiles)
     if phone_number_id is None or message_id is None or timestamp is None or message_type is None:
         return "message lacks metadata.phone_number_id, id, timestamp or type"
@@ -393,17 +210,19 @@ def _parse_message(
     return InboundMessage(
         waba_id=change.waba_id,
         phone_number_id=phone_number_id,
-        display_phone_number=_str(metadata, "display_phone_number"),
+        display_phone_number=read_str(metadata, "display_phone_number"),
         wa_id=guest.wa_id,
         user_id=guest.user_id,
         profile_name=guest.name,
         message_id=message_id,
         timestamp=timestamp,
         type=message_type,
-        content=_parse_content(message_type, item),
+        content=parse_content(message_type, item),
         context=_parse_context(item),
         referral=_parse_referral(item),
-        errors=_errors(item),
+        errors=read_errors(item),
+        username=guest.username,
+        parent_user_id=guest.parent_user_id,
     )
 
 
@@ -419,9 +238,9 @@ def _parse_conversation(status: Mapping[str, Any]) -> Conversation | None:
     if not isinstance(conversation, Mapping):
         return None
     return Conversation(
-        id=_str(conversation, "id"),
-        expiration_timestamp=_int(conversation, "expiration_timestamp"),
-        origin_type=_str(_object(conversation, "origin"), "type"),
+        id=read_str(conversation, "id"),
+        expiration_timestamp=read_int(conversation, "expiration_timestamp"),
+        origin_type=read_str(read_object(conversation, "origin"), "type"),
     )
 
 
@@ -430,32 +249,39 @@ def parse_pricing(pricing: Any) -> Pricing | None:
     if not isinstance(pricing, Mapping):
         return None
     return Pricing(
-        billable=_bool(pricing, "billable"),
-        pricing_model=_str(pricing, "pricing_model"),
-        type=_str(pricing, "type"),
-        category=_str(pricing, "category"),
+        billable=read_bool(pricing, "billable"),
+        pricing_model=read_str(pricing, "pricing_model"),
+        type=read_str(pricing, "type"),
+        category=read_str(pricing, "category"),
     )
+
+
+_RECIPIENT_PARENT_KEYS: Final = ("recipient_parent_user_id", "parent_recipient_user_id", "parent_user_id")
+"""Meta's BSUID page names a status's parent id both `parent_recipient_user_id` and `parent_user_id`; partners'
+pages and SDKs say `recipient_parent_user_id`. All three are read."""
 
 
 def _parse_status(item: Any, change: _Change, metadata: Mapping[str, Any]) -> StatusUpdate | str:
     """The status, or the reason it cannot be one."""
     if not isinstance(item, Mapping):
         return "status is not an object"
-    message_id, raw_status, timestamp = _str(item, "id"), _str(item, "status"), _int(item, "timestamp")
+    message_id, raw_status, timestamp = read_str(item, "id"), read_str(item, "status"), read_int(item, "timestamp")
     if message_id is None or raw_status is None or timestamp is None:
         return "status lacks id, status or timestamp"
     return StatusUpdate(
         waba_id=change.waba_id,
-        phone_number_id=_str(metadata, "phone_number_id"),
+        phone_number_id=read_str(metadata, "phone_number_id"),
         message_id=message_id,
         status=_delivery_status(raw_status),
         raw_status=raw_status,
         timestamp=timestamp,
-        recipient_id=_str(item, "recipient_id"),
-        biz_opaque_callback_data=_str(item, "biz_opaque_callback_data"),
+        recipient_id=read_str(item, "recipient_id"),
+        biz_opaque_callback_data=read_str(item, "biz_opaque_callback_data"),
         conversation=_parse_conversation(item),
         pricing=parse_pricing(item.get("pricing")),
-        errors=_errors(item),
+        errors=read_errors(item),
+        recipient_user_id=read_str(item, "recipient_user_id"),
+        recipient_parent_user_id=read_first_str(item, *_RECIPIENT_PARENT_KEYS),
     )
 
 
@@ -463,11 +289,39 @@ def _parse_value_error(item: Any, change: _Change, metadata: Mapping[str, Any]) 
     info = parse_error_info(item)
     if info is None:
         return "error is not an object"
-    return WebhookError(waba_id=change.waba_id, phone_number_id=_str(metadata, "phone_number_id"), error=info)
+    return WebhookError(waba_id=change.waba_id, phone_number_id=read_str(metadata, "phone_number_id"), error=info)
 
+
+def _parse_preference(
+    item: Any, change: _Change, metadata: Mapping[str, Any], profiles: list[_Guest]
+) -> UserPreference | str:
+    """The preference, or the reason it cannot be one."""
+    if not isinstance(item, Mapping):
+        return "preference is not an object"
+    category, value = read_str(item, "category"), read_str(item, "value")
+    if category is None or value is None:
+        return "preference lacks category or value"
+    identity = _Guest(read_str(item, "wa_id"), read_str(item, "user_id"), read_str(item, "parent_user_id"))
+    guest = identity.completed_by(_matching_profile(profiles, identity))
+    if guest.wa_id is None and guest.user_id is None:
+        return "preference names no guest (wa_id, user_id or contacts)"
+    return UserPreference(
+        waba_id=change.waba_id,
+        phone_number_id=read_str(metadata, "phone_number_id"),
+        wa_id=guest.wa_id,
+        user_id=guest.user_id,
+        category=category,
+        value=value,
+        detail=read_str(item, "detail"),
+        timestamp=read_int(item, "timestamp"),
+        parent_user_id=guest.parent_user_id,
+    )
+
+
+# --- one delivery ------------------------------------------------------------------------------------------------
 
 _MESSAGES_KEYS: Final = ("messages", "statuses", "errors")
-_Item = TypeVar("_Item", InboundMessage, StatusUpdate, WebhookError)
+_Item = TypeVar("_Item", InboundMessage, StatusUpdate, WebhookError, UserPreference)
 
 
 class _Collector:
@@ -479,6 +333,10 @@ class _Collector:
         self.errors: list[WebhookError] = []
         self.template_updates: list[TemplateStatusUpdate] = []
         self.unknown: list[UnknownChange] = []
+        self.preferences: list[UserPreference] = []
+        self.template_quality_updates: list[TemplateQualityUpdate] = []
+        self.template_category_updates: list[TemplateCategoryUpdate] = []
+        self.account_updates: list[AccountUpdate] = []
 
     def batch(self) -> WebhookBatch:
         return WebhookBatch(
@@ -487,42 +345,63 @@ class _Collector:
             errors=tuple(self.errors),
             template_updates=tuple(self.template_updates),
             unknown=tuple(self.unknown),
+            preferences=tuple(self.preferences),
+            template_quality_updates=tuple(self.template_quality_updates),
+            template_category_updates=tuple(self.template_category_updates),
+            account_updates=tuple(self.account_updates),
         )
 
-    def add_messages_change(self, change: _Change) -> None:
+    def add(self, change: _Change) -> None:
+        """A change, by its field; one whose field is not handled is kept as unknown."""
+        field = change.field
+        if field == "messages":
+            self._add_messages_change(change)
+        elif field == "user_preferences":
+            self._add_preferences_change(change)
+        elif field is not None and field in ACCOUNT_FIELDS:
+            self._add_account_change(change, field)
+        else:
+            self.unknown.append(UnknownChange(change.field, change.path, "field not handled", change.value))
+
+    def _add_messages_change(self, change: _Change) -> None:
         """A `messages` change: any of messages[] (with contacts[]), statuses[] and errors[]."""
         value = change.value
         if not isinstance(value, Mapping) or not any(isinstance(value.get(k), list) for k in _MESSAGES_KEYS):
             self.unknown.append(UnknownChange(change.field, change.path, "no messages, statuses or errors", value))
             return
-        metadata, profiles = _object(value, "metadata"), _profiles(value)
-        for index, item in enumerate(_list(value, "messages")):
-            self._keep(
-                self.messages, _parse_message(item, change, metadata, profiles), change, f"messages[{index}]", item
-            )
-        for index, item in enumerate(_list(value, "statuses")):
+        metadata, profiles = read_object(value, "metadata"), _profiles(value)
+        for index, item in enumerate(read_list(value, "messages")):
+            parsed = _parse_message(item, change, metadata, profiles)
+            self._keep(self.messages, parsed, change, f"messages[{index}]", item)
+        for index, item in enumerate(read_list(value, "statuses")):
             self._keep(self.statuses, _parse_status(item, change, metadata), change, f"statuses[{index}]", item)
-        for index, item in enumerate(_list(value, "errors")):
+        for index, item in enumerate(read_list(value, "errors")):
             self._keep(self.errors, _parse_value_error(item, change, metadata), change, f"errors[{index}]", item)
 
-    def add_template_change(self, change: _Change) -> None:
+    def _add_preferences_change(self, change: _Change) -> None:
+        """A `user_preferences` change: user_preferences[] (with contacts[])."""
         value = change.value
-        event = _str(value, "event") if isinstance(value, Mapping) else None
-        if event is None:
-            self.unknown.append(UnknownChange(change.field, change.path, "template update without event", value))
+        if not isinstance(value, Mapping) or not isinstance(value.get("user_preferences"), list):
+            self.unknown.append(UnknownChange(change.field, change.path, "no user_preferences", value))
             return
-        self.template_updates.append(
-            TemplateStatusUpdate(
-                waba_id=change.waba_id,
-                time=change.time,
-                event=event,
-                template_id=_str(value, "message_template_id"),
-                name=_str(value, "message_template_name"),
-                language=_str(value, "message_template_language"),
-                reason=_str(value, "reason"),
-                category=_str(value, "message_template_category"),
-            )
-        )
+        metadata, profiles = read_object(value, "metadata"), _profiles(value)
+        for index, item in enumerate(value["user_preferences"]):
+            parsed = _parse_preference(item, change, metadata, profiles)
+            self._keep(self.preferences, parsed, change, f"user_preferences[{index}]", item)
+
+    def _add_account_change(self, change: _Change, field: str) -> None:
+        """A template or account change: one update per change."""
+        parsed = parse_account_change(field, change.value, change.waba_id, change.time)
+        if isinstance(parsed, str):
+            self.unknown.append(UnknownChange(change.field, change.path, parsed, change.value))
+        elif isinstance(parsed, TemplateStatusUpdate):
+            self.template_updates.append(parsed)
+        elif isinstance(parsed, TemplateQualityUpdate):
+            self.template_quality_updates.append(parsed)
+        elif isinstance(parsed, TemplateCategoryUpdate):
+            self.template_category_updates.append(parsed)
+        else:
+            self.account_updates.append(parsed)
 
     def _keep(self, into: list[_Item], parsed: _Item | str, change: _Change, where: str, raw: Any) -> None:
         """Append a parsed item, or record why it could not be parsed (`parsed` is then the reason)."""
@@ -539,10 +418,6 @@ def parse_webhook(payload: Any) -> WebhookBatch:
     for change in _changes(payload):
         if isinstance(change, UnknownChange):
             collector.unknown.append(change)
-        elif change.field == "messages":
-            collector.add_messages_change(change)
-        elif change.field == "message_template_status_update":
-            collector.add_template_change(change)
         else:
-            collector.unknown.append(UnknownChange(change.field, change.path, "field not handled", change.value))
+            collector.add(change)
     return collector.batch()

@@ -15,12 +15,14 @@ from typing import Any, Final
 from cloudapi.inbound import (
     Contacts,
     Content,
+    Edit,
     InboundMessage,
     InteractiveReply,
     Location,
     Media,
     Order,
     Reaction,
+    Revoke,
     System,
     TemplateButton,
     Text,
@@ -90,6 +92,8 @@ _CONTENT_KEYS: Final = MappingProxyType(
         Reaction: "reaction",
         Order: "order",
         System: "system",
+        Edit: "edit",
+        Revoke: "revoke",
         Unsupported: "unsupported",
         Unknown: "unknown",
     }

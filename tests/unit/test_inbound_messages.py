@@ -2,6 +2,7 @@
 context, referral and sender, and what Rasa gets from each message (`connectors.whatsapp.bot_input`)."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from cloudapi.inbound import (
     Contact,
     ContactPhone,
     Contacts,
+    Edit,
     InboundMessage,
     InteractiveReply,
     Location,
@@ -20,6 +22,7 @@ from cloudapi.inbound import (
     Reaction,
     Referral,
     ReferredProduct,
+    Revoke,
     System,
     TemplateButton,
     Text,
@@ -155,6 +158,23 @@ CONTENT_CASES = [
         "/unsupported_message",
     ),
     ("unsupported", Unsupported("poll", (131051,)), "/unsupported_message"),
+    ("edit", Edit(wamid("ORIG"), Text("Llegamos el 12 de julio, no el 11")), "/unsupported_message"),
+    (
+        "edit_caption",
+        Edit(
+            wamid("ORIG"),
+            Media(
+                kind="image",
+                media_id="1479537139650973",
+                mime_type="image/jpeg",
+                sha256="u6Yh7PbCRnRtxqAIaM3Dg8CPnSHuwI5+fO0ChjUmu0w=",
+                caption="DNI y pasaporte",
+                url="https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1479537139650973&ext=1751371500&hash=ATs",
+            ),
+        ),
+        "/unsupported_message",
+    ),
+    ("revoke", Revoke(wamid("ORIG")), "/unsupported_message"),
 ]
 
 
@@ -349,7 +369,10 @@ def test_metadata_of_referral_and_unknown() -> None:
     assert rasa_metadata(only_message("unknown_type"))["unknown"] == {"type": "hologram"}
 
 
-@pytest.mark.parametrize("fixture", ALL_FIXTURES)
+@pytest.mark.parametrize(
+    "fixture",
+    ALL_FIXTURES,
+)
 def test_every_fixture_parses_and_maps(fixture: str) -> None:
     batch = parse_webhook(load(fixture))
     for message in batch.messages:
@@ -361,5 +384,42 @@ def test_every_fixture_parses_and_maps(fixture: str) -> None:
 def test_the_fixture_set_covers_every_documented_type() -> None:
     types = {m.type for name in ALL_FIXTURES for m in parse_webhook(load(name)).messages}
     expected = {"text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive"}
-    expected |= {"button", "reaction", "order", "system", "unsupported"}
+    expected |= {"button", "reaction", "order", "system", "unsupported", "edit", "revoke"}
     assert expected <= types
+
+
+# --- edits and revokes (Coexistence numbers) -----------------------------------------------------------------
+
+
+def edited(new_message: object) -> Any:
+    payload = load("edit")
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["edit"]["message"] = new_message
+    return payload
+
+
+def test_an_edit_of_a_type_not_known_keeps_the_new_message_whole() -> None:
+    new_message = {"type": "hologram", "hologram": {"id": "1"}}
+    [message] = parse_webhook(edited(new_message)).messages
+    assert message.content == Edit(wamid("ORIG"), Unknown("hologram", new_message))
+
+
+def test_an_edit_cannot_hold_an_edit() -> None:
+    new_message = {"type": "edit", "edit": {"original_message_id": "wamid.X", "message": {"type": "text"}}}
+    [message] = parse_webhook(edited(new_message)).messages
+    assert message.content == Edit(wamid("ORIG"), Unknown("edit", new_message))
+
+
+@pytest.mark.parametrize("new_message", [None, "Llegamos el 12", {}, {"text": {"body": "sin tipo"}}])
+def test_an_edit_without_a_typed_new_message_is_unknown_content(new_message: object) -> None:
+    payload = edited(new_message)
+    [message] = parse_webhook(payload).messages
+    assert message.content == Unknown("edit", payload["entry"][0]["changes"][0]["value"]["messages"][0])
+
+
+@pytest.mark.parametrize(("fixture", "key"), [("edit", "edit"), ("revoke", "revoke")])
+def test_an_edit_or_revoke_without_the_original_id_is_unknown_content(fixture: str, key: str) -> None:
+    payload = load(fixture)
+    item = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    del item[key]["original_message_id"]
+    [message] = parse_webhook(payload).messages
+    assert message.content == Unknown(key, item)

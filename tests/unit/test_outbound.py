@@ -18,9 +18,11 @@ from cloudapi.outbound import (
     LIST_ROWS_MAX,
     OVERFLOW_PROMPT,
     TEXT_MAX,
+    PhoneNumberRequiredError,
     addressed,
     attachment_messages,
     button_messages,
+    check_template_recipient,
     custom_message,
     image_messages,
     media_kind_for,
@@ -455,3 +457,51 @@ def test_addressed_does_not_change_the_body() -> None:
     before = json.dumps(body)
     addressed(body, "34612345678", context_message_id="wamid.X")
     assert json.dumps(body) == before
+
+
+# --- guests known by a business-scoped user id ------------------------------------------------------------------
+
+BSUID = "ES.13491208655302741918"
+
+
+@pytest.mark.parametrize("bsuid", [BSUID, "ES.ENT.11815799212886844830"])
+def test_a_bsuid_is_addressed_as_recipient(bsuid: str) -> None:
+    assert addressed(text_messages("Hola")[0], bsuid) == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "recipient": bsuid,
+        "type": "text",
+        "text": {"body": "Hola", "preview_url": False},
+    }
+
+
+@pytest.mark.parametrize("guest", ["34612345678", "+34 612 34 56 78"])
+def test_a_phone_number_is_addressed_as_to(guest: str) -> None:
+    message = addressed(text_messages("Hola")[0], guest)
+    assert message["to"] == guest
+    assert "recipient" not in message
+
+
+def test_a_body_cannot_choose_a_bsuid_recipient_either() -> None:
+    custom = custom_message({"type": "text", "text": {"body": "x"}, "recipient": "ES.1", "to": "34999999999"})
+    assert addressed(custom, BSUID)["recipient"] == BSUID
+    assert "to" not in addressed(custom, BSUID)
+    assert "recipient" not in addressed(custom, "34612345678")
+
+
+@pytest.mark.parametrize("category", ["AUTHENTICATION", "authentication"])
+def test_an_authentication_template_needs_a_phone_number(category: str) -> None:
+    with pytest.raises(PhoneNumberRequiredError, match="phone number"):
+        check_template_recipient(category, BSUID)
+    check_template_recipient(category, "34612345678")
+
+
+@pytest.mark.parametrize("category", ["UTILITY", "MARKETING"])
+def test_other_templates_reach_a_bsuid(category: str) -> None:
+    check_template_recipient(category, BSUID)
+
+
+def test_the_refusal_is_a_value_error_and_keeps_the_bsuid_out_of_the_logs() -> None:
+    with pytest.raises(ValueError, match="131062") as refused:
+        check_template_recipient("AUTHENTICATION", BSUID)
+    assert BSUID not in str(refused.value)
