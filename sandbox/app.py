@@ -1,15 +1,14 @@
-"""The sandbox's Sanic app: the Cloud API's routes, the guest API and the guest phone page (the control API
-is in `sandbox.control_routes`).
+"""The sandbox's Sanic app: the Cloud API's routes and the guest phone page (the guest API is in
+`sandbox.guests`, the control API in `sandbox.control_routes`).
 
-Route handlers stay thin: validation, webhook building, limits and the thread store live in their own
-modules; this one wires them to HTTP and runs the background deliveries in a `BackgroundTasks`, which keeps
-them referenced until done.
+Route handlers stay thin: validation, addressing, webhook building, limits, the template list and the thread
+store live in their own modules; this one wires them to HTTP and runs the background deliveries in a
+`BackgroundTasks`, which keeps them referenced until done.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -27,34 +26,24 @@ from sanic.response import HTTPResponse, file, raw
 from sanic.response import json as json_response
 
 from background import BackgroundTasks
-from sandbox.answers import json_body_or_none, problem
+from sandbox.addressing import status_recipient
 from sandbox.catalog import Catalog, PhoneNumber
 from sandbox.clock import Clock
 from sandbox.control_routes import add_control_routes
 from sandbox.delivery import Deliverer, StatusBatcher
 from sandbox.errors import GraphError, invalid, unknown_object
+from sandbox.guests import add_guest_routes
+from sandbox.identities import Identity
 from sandbox.limits import PairLimiter, ThroughputLimiter
 from sandbox.settings import SandboxSettings
+from sandbox.template_list import template_list, template_query
 from sandbox.threads import Entry, Media, Threads
 from sandbox.validation import Outbound, ReadReceipt, validate_request
-from sandbox.webhooks import (
-    guest_message,
-    inbound_webhook,
-    new_wamid,
-    pricing,
-    status_item,
-    statuses_webhook,
-)
+from sandbox.webhooks import new_wamid, pricing, status_contact, status_item, statuses_webhook
 
 log = logging.getLogger("sandbox")
 PAGE_DIR = Path(__file__).parent / "page"
 VERSION = re.compile(r"^v\d+\.\d+$")
-DIGITS = re.compile(r"^\d{6,15}$")
-#: A 1x1 PNG, the picture a guest "sends" when a test asks for an image without giving one.
-PLACEHOLDER_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
-MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 
 
 class Sandbox:
@@ -103,8 +92,9 @@ class Sandbox:
         """Run background work (deliveries, status chains) in the keeper that reset and shutdown cancel."""
         self.background.spawn(coroutine)
 
-    def add_media(self, data: bytes, mime_type: str) -> Media:
-        media = Media(id=str(secrets.randbelow(10**15) + 10**15), data=data, mime_type=mime_type)
+    def add_media(self, data: bytes, mime_type: str, media_id: str | None = None) -> Media:
+        """Store media under `media_id` (a replayed webhook's), or under a fresh id like Meta's."""
+        media = Media(id=media_id or str(secrets.randbelow(10**15) + 10**15), data=data, mime_type=mime_type)
         self.threads.media[media.id] = media
         return media
 
@@ -144,7 +134,7 @@ def create_app(settings: SandboxSettings, clock: Clock | None = None, name: str 
         return json_response(error.body(), status=error.http_status)
 
     _graph_routes(app, sandbox)
-    _guest_routes(app, sandbox)
+    add_guest_routes(app, sandbox)
     add_control_routes(app, sandbox)
     app.static("/static", str(PAGE_DIR))
 
@@ -193,13 +183,11 @@ def _graph_routes(app: Sanic, sandbox: Sandbox) -> None:
         _authorise(request, sandbox)
         if waba_id not in sandbox.catalog.waba_names:
             raise unknown_object(waba_id)
-        filters = {k: request.args.get(k) for k in ("name", "status", "category", "language")}
-        matching = [
-            t.management_view()
-            for t in sandbox.catalog.templates(waba_id)
-            if all(v is None or str(t.management_view()[k]).upper() == v.upper() for k, v in filters.items())
-        ]
-        return json_response(_page(matching, request))
+        args = {key: str(request.args.get(key)) for key in request.args}
+        listed = template_list(
+            sandbox.catalog.templates(waba_id), template_query(args), request.url.split("?")[0], args
+        )
+        return json_response(listed)
 
     @app.post("/<version>/<phone_number_id>/media")
     async def upload(request: Request, version: str, phone_number_id: str) -> HTTPResponse:
@@ -237,31 +225,12 @@ def _graph_routes(app: Sanic, sandbox: Sandbox) -> None:
         return raw(media.data, content_type=media.mime_type)
 
 
-def _page(items: list[dict[str, Any]], request: Request) -> dict[str, Any]:
-    """A cursor-paged `data[]` answer, as the management API gives."""
-    try:
-        limit = max(1, min(int(request.args.get("limit", "25")), 100))
-        after = request.args.get("after")
-        start = int(base64.b64decode(after).decode()) if after else 0
-    except ValueError as error:
-        raise invalid(f"Invalid paging parameter: {error}") from error
-    data = items[start : start + limit]
-    cursors = {
-        "before": base64.b64encode(str(start).encode()).decode(),
-        "after": base64.b64encode(str(start + len(data)).encode()).decode(),
-    }
-    paging: dict[str, Any] = {"cursors": cursors}
-    if start + limit < len(items):
-        paging["next"] = f"{request.url.split('?')[0]}?limit={limit}&after={cursors['after']}"
-    return {"data": data, "paging": paging}
-
-
 async def _carry_out(sandbox: Sandbox, number: PhoneNumber, body: Any) -> HTTPResponse:
     await _inject_faults(sandbox)
     outcome = validate_request(body, number, sandbox.catalog, lambda media_id: media_id in sandbox.threads.media)
     if isinstance(outcome, ReadReceipt):
         return _mark_read(sandbox, number, outcome)
-    return _accept(sandbox, number, outcome, body.get("to"))
+    return _accept(sandbox, number, outcome)
 
 
 async def _inject_faults(sandbox: Sandbox) -> None:
@@ -276,32 +245,59 @@ def _mark_read(sandbox: Sandbox, number: PhoneNumber, receipt: ReadReceipt) -> H
     entry = sandbox.threads.by_wamid.get(receipt.message_id)
     if entry is None or entry.direction != "inbound" or entry.business != number.id:
         raise invalid(f"Invalid message_id {receipt.message_id!r}: no message from a guest to this number.")
-    for earlier in sandbox.threads.thread(entry.wa_id, number.id):
+    for earlier in sandbox.threads.thread(entry.guest, number.id):
         if earlier.direction == "inbound" and earlier.timestamp <= entry.timestamp and not earlier.read_by_business:
             earlier.read_by_business = True
             sandbox.threads.changed(earlier)
     return json_response({"success": True})
 
 
-def _accept(sandbox: Sandbox, number: PhoneNumber, outbound: Outbound, to_input: str) -> HTTPResponse:
+def _accept(sandbox: Sandbox, number: PhoneNumber, outbound: Outbound) -> HTTPResponse:
+    """Carry out a valid send as Meta does: the limits, the window, the guest's thread and, in the background,
+    the status webhooks. The guest is the one the phone number or BSUID leads to (`sandbox.identities`). A
+    BSUID in `to` is answered 200 and goes nowhere: a thread of its digits records it, with no status."""
     now = sandbox.clock.now()
+    addressee = outbound.addressee
     if not sandbox.throughput.allow(number.id, now):
         raise GraphError(
             130429, f"Cloud API message throughput ({sandbox.settings.throughput_limit}/s) has been reached."
         )
-    if not sandbox.pairs.allow(number.id, outbound.to, now):
+    if addressee.lost:
+        lost = _record(sandbox, number, outbound, addressee.guest_id, Identity(wa_id=addressee.wa_id), now)
+        log.warning(
+            "send %s named a business-scoped user ID in `to`: accepted, never delivered (use `recipient`)", lost.wamid
+        )
+        return _answer(outbound, lost.wamid)
+    guest = sandbox.threads.guest_key(addressee.guest_id)
+    if not sandbox.pairs.allow(number.id, guest, now):
         raise GraphError(
             131056, "Too many messages sent from this phone number to the same phone number in a short time."
         )
-    window_open = sandbox.threads.window_open(number.id, outbound.to, now)
+    window_open = sandbox.threads.window_open(number.id, guest, now)
     window_closed = outbound.template is None and not window_open
     if window_closed and sandbox.settings.window_errors == "sync":
         raise GraphError(131047, _WINDOW_DETAILS)
-    wamid = new_wamid()
+    known = sandbox.threads.identities.known(guest)
+    recipient = status_recipient(addressee, known)
+    entry = _record(sandbox, number, outbound, guest, recipient, now)
+    failure = _failure(sandbox.settings.undeliverable, outbound, known is not None, window_closed)
+    if failure is None:
+        sandbox.threads.replied(number.id, guest, now)
+    sandbox.spawn(_status_chain(sandbox, number, entry, outbound, recipient, window_open, failure))
+    return _answer(outbound, entry.wamid)
+
+
+def _record(
+    sandbox: Sandbox, number: PhoneNumber, outbound: Outbound, guest: str, recipient: Identity, now: float
+) -> Entry:
+    """The business message in the guest's thread, with the ids its status webhooks name."""
+    template = outbound.template
     entry = Entry(
-        wamid=wamid,
+        wamid=new_wamid(),
         business=number.id,
-        wa_id=outbound.to,
+        guest=guest,
+        wa_id=recipient.wa_id,
+        user_id=recipient.user_id,
         direction="outbound",
         type=outbound.type,
         content=outbound.content,
@@ -311,32 +307,44 @@ def _accept(sandbox: Sandbox, number: PhoneNumber, outbound: Outbound, to_input:
         callback_data=outbound.callback_data,
         template=(
             {
-                "name": outbound.template.name,
-                "language": outbound.template.language,
-                "category": outbound.template.category,
+                "name": template.name,
+                "language": template.language,
+                "category": template.category,
                 "parameters": list(outbound.template_parameters),
-                "quick_replies": list(outbound.template.quick_replies),
+                "quick_replies": list(template.quick_replies),
             }
-            if outbound.template
+            if template
             else None
         ),
     )
     sandbox.threads.add(entry)
-    if outbound.to in sandbox.settings.undeliverable:
-        failure = GraphError(131026, "Message undeliverable: the recipient is not on WhatsApp or cannot receive it.")
-    elif window_closed:
-        failure = GraphError(131047, _WINDOW_DETAILS)
-    else:
-        failure = None
-        sandbox.threads.replied(number.id, outbound.to, now)
-    sandbox.spawn(_status_chain(sandbox, number, entry, outbound, window_open, failure))
+    return entry
+
+
+def _failure(
+    undeliverable: tuple[str, ...], outbound: Outbound, guest_known: bool, window_closed: bool
+) -> GraphError | None:
+    """Why an accepted send fails afterwards (a `failed` status): a number set undeliverable, a BSUID no guest
+    of this portfolio has, or the window closed with `window_errors=async`."""
+    addressee = outbound.addressee
+    if addressee.wa_id in undeliverable or addressee.user_id in undeliverable:
+        return GraphError(131026, "Message undeliverable: the recipient is not on WhatsApp or cannot receive it.")
+    if addressee.user_id is not None and not guest_known:
+        return GraphError(131026, "Message undeliverable: no WhatsApp user has this business-scoped user ID here.")
+    if window_closed:
+        return GraphError(131047, _WINDOW_DETAILS)
+    return None
+
+
+def _answer(outbound: Outbound, wamid: str) -> HTTPResponse:
+    """Meta's answer to an accepted send: the recipient as the request named it, and the new wamid."""
     message: dict[str, Any] = {"id": wamid}
     if outbound.template is not None:
         message["message_status"] = "accepted"
     return json_response(
         {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to_input, "wa_id": outbound.to}],
+            "contacts": [outbound.addressee.answer_contact()],
             "messages": [message],
         }
     )
@@ -352,14 +360,18 @@ async def _status_chain(
     number: PhoneNumber,
     entry: Entry,
     outbound: Outbound,
+    recipient: Identity,
     window_open: bool,
     failure: GraphError | None,
 ) -> None:
     """Send `sent`, `delivered`, `read` (or `failed`) for one accepted message, each acknowledged in turn."""
     delay = sandbox.settings.status_delay_ms / 1000
+    to_phone = outbound.addressee.to_phone
     if failure is not None:
         await asyncio.sleep(delay)
-        await _send_status(sandbox, number, entry, "failed", errors=[failure.webhook_error()])
+        await _send_status(
+            sandbox, number, entry, recipient, "failed", to_phone=to_phone, errors=[failure.webhook_error()]
+        )
         return
     month = dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc).strftime("%Y-%m")
     service_key = (number.id, month)
@@ -368,12 +380,12 @@ async def _status_chain(
         window_open,
         dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc).date(),
         sandbox.threads.service_sent.get(service_key, 0),
-        sandbox.threads.in_entry_point(number.id, entry.wa_id, entry.timestamp),
+        sandbox.threads.in_entry_point(number.id, entry.guest, entry.timestamp),
     )
     if outbound.template is None:
         sandbox.threads.service_sent[service_key] = sandbox.threads.service_sent.get(service_key, 0) + 1
-    conversation_id = hashlib.md5(f"{number.id}:{entry.wa_id}:{price['category']}".encode()).hexdigest()
-    expires = sandbox.threads.window_expires(number.id, entry.wa_id)
+    conversation_id = hashlib.md5(f"{number.id}:{entry.guest}:{price['category']}".encode()).hexdigest()
+    expires = sandbox.threads.window_expires(number.id, entry.guest)
     if expires is None or not window_open:
         expires = entry.timestamp + 24 * 3600
     steps = ("sent", "delivered", "read") if sandbox.settings.auto_read else ("sent", "delivered")
@@ -385,135 +397,25 @@ async def _status_chain(
             sandbox,
             number,
             entry,
+            recipient,
             status,
+            to_phone=to_phone,
             pricing_object=price,
             conversation_id=conversation_id,
             window_expires=expires,
         )
 
 
-async def _send_status(sandbox: Sandbox, number: PhoneNumber, entry: Entry, status: str, **extra: Any) -> None:
+async def _send_status(
+    sandbox: Sandbox, number: PhoneNumber, entry: Entry, recipient: Identity, status: str, **extra: Any
+) -> None:
     assert sandbox.statuses is not None
     timestamp = sandbox.clock.now()
     record: dict[str, Any] = {"status": status, "timestamp": timestamp}
     if extra.get("errors"):
         record["errors"] = extra["errors"]
     sandbox.threads.add_status(entry, record)
-    item = status_item(entry.wamid, status, timestamp, entry.wa_id, callback_data=entry.callback_data, **extra)
-    await sandbox.statuses.submit(number, item, entry.delivery, lambda: sandbox.threads.changed(entry))
-
-
-def _guest_routes(app: Sanic, sandbox: Sandbox) -> None:
-    @app.post("/sandbox/guests/<wa_id>/messages")
-    async def guest_writes(request: Request, wa_id: str) -> HTTPResponse:
-        if not DIGITS.match(wa_id):
-            return problem(f"wa_id {wa_id!r} must be the guest's number in digits, country code first (6-15 digits)")
-        body = json_body_or_none(request)
-        if not isinstance(body, dict):
-            return problem('send a JSON object: {"to": "<phone_number_id>", "text": "..."} or {"message": {...}}')
-        number = sandbox.catalog.number(str(body.get("to", "1000000001"))) or sandbox.catalog.number_by_display(
-            str(body.get("to", "")).lstrip("+")
-        )
-        if number is None:
-            known = ", ".join(sandbox.catalog.numbers)
-            return problem(f"unknown business number {body.get('to')!r}; the sandbox serves {known}")
-        partial = _guest_partial(sandbox, body)
-        if isinstance(partial, str):
-            return problem(partial)
-        wamid = new_wamid()
-        now = sandbox.clock.now()
-        try:
-            message = guest_message(partial, wa_id, wamid, now, body.get("reply_to"))
-        except ValueError as error:
-            return problem(str(error))
-        name = str(body.get("name") or sandbox.catalog.guest_name(wa_id))
-        entry = Entry(
-            wamid=wamid,
-            business=number.id,
-            wa_id=wa_id,
-            direction="inbound",
-            type=message["type"],
-            content=message,
-            text=_inbound_preview(message),
-            timestamp=now,
-            context_id=(message.get("context") or {}).get("id"),
-        )
-        sandbox.threads.add(entry)
-        payload = inbound_webhook(number, wa_id, name, message)
-        sandbox.spawn(_deliver_inbound(sandbox, entry, payload))
-        return json_response({"wamid": wamid, "message": message}, status=200)
-
-    @app.get("/sandbox/guests/<wa_id>/messages")
-    async def guest_thread(request: Request, wa_id: str) -> HTTPResponse:
-        entries = sandbox.threads.thread(wa_id, request.args.get("business"))
-        return json_response({"messages": [e.to_json() for e in entries]})
-
-    @app.get("/sandbox/events")
-    async def events(request: Request) -> None:
-        wa_id, business = request.args.get("wa_id"), request.args.get("business")
-        queue = sandbox.threads.listen()
-        response = await request.respond(
-            content_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        )
-        try:
-            await response.send(": connected\n\n")
-            while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), timeout=15)
-                except asyncio.TimeoutError:
-                    await response.send(": keep-alive\n\n")
-                    continue
-                if wa_id in (None, event["wa_id"]) and business in (None, event["business"]):
-                    await response.send(f"event: message\ndata: {json.dumps(event, ensure_ascii=False)}\n\n")
-        finally:
-            sandbox.threads.unlisten(queue)
-
-
-def _guest_partial(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any] | str:
-    """The guest's message object from `text` or `message`; a string says what is wrong."""
-    if isinstance(body.get("text"), str) and body["text"]:
-        return {"type": "text", "text": {"body": body["text"]}}
-    message = body.get("message")
-    if not isinstance(message, dict):
-        return 'give "text" (a non-empty string) or "message" (a Meta inbound message object)'
-    kind = message.get("type")
-    if kind in MEDIA_KINDS:
-        media = dict(message.get(kind) or {})
-        if "id" not in media:
-            mime = media.get("mime_type", "image/png" if kind in ("image", "sticker") else "application/octet-stream")
-            stored = sandbox.add_media(PLACEHOLDER_PNG, mime)
-            media.update(id=stored.id, mime_type=mime, sha256=stored.sha256)
-        elif media["id"] not in sandbox.threads.media:
-            return f"media id {media['id']!r} is unknown; omit the id and the sandbox makes one"
-        else:
-            stored = sandbox.threads.media[media["id"]]
-            media.setdefault("mime_type", stored.mime_type)
-            media.setdefault("sha256", stored.sha256)
-        message = {**message, kind: media}
-    return message
-
-
-def _inbound_preview(message: dict[str, Any]) -> str:
-    kind = message["type"]
-    content = message.get(kind)
-    if kind == "text":
-        return content["body"]
-    if kind == "interactive":
-        reply = content.get(content.get("type"), {})
-        return reply.get("title", "")
-    if kind == "button":
-        return content.get("text", "")
-    if kind == "reaction":
-        return content.get("emoji", "")
-    if kind == "location":
-        return f"📍 {content.get('name') or ''} {content.get('latitude')},{content.get('longitude')}".strip()
-    if kind in MEDIA_KINDS:
-        return f"[{kind}] {content.get('caption', '')}".strip()
-    return f"[{kind}]"
-
-
-async def _deliver_inbound(sandbox: Sandbox, entry: Entry, payload: dict[str, Any]) -> None:
-    assert sandbox.deliverer is not None
-    await sandbox.deliverer.deliver(
-        payload, "message", entry.wamid, entry.delivery, lambda: sandbox.threads.changed(entry)
+    item = status_item(entry.wamid, status, timestamp, recipient, callback_data=entry.callback_data, **extra)
+    await sandbox.statuses.submit(
+        number, item, entry.delivery, lambda: sandbox.threads.changed(entry), status_contact(recipient, status)
     )

@@ -71,8 +71,17 @@ class Template:
 
 @dataclass(frozen=True)
 class Guest:
-    wa_id: str
+    """A sample guest the guest page offers: by phone number, or by BSUID for one who has a username."""
+
     name: str
+    wa_id: str | None = None
+    user_id: str | None = None
+    username: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """As `/sandbox/config` lists it: the ids and username the guest has, and the name."""
+        ids = {"wa_id": self.wa_id, "user_id": self.user_id, "username": self.username}
+        return {**{k: v for k, v in ids.items() if v}, "name": self.name}
 
 
 class Catalog:
@@ -133,5 +142,6 @@ class Catalog:
         self._templates[key] = updated
         return updated
 
-    def guest_name(self, wa_id: str) -> str:
-        return next((g.name for g in self.guests if g.wa_id == wa_id), f"Guest {wa_id[-4:]}")
+    def guest(self, any_id: str | None) -> Guest | None:
+        """The sample guest with this phone number or BSUID."""
+        return next((g for g in self.guests if any_id and any_id in (g.wa_id, g.user_id)), None)

@@ -31,7 +31,8 @@ class ControlRoutes:
         self.sandbox = sandbox
 
     async def config(self, request: Request) -> HTTPResponse:
-        """GET /sandbox/config: the numbers and guests the guest page offers, and the settings in force."""
+        """GET /sandbox/config: the numbers and guests the guest page offers (a guest by phone number has
+        `wa_id`, one with a username `user_id` and `username`), and the settings in force."""
         sandbox = self.sandbox
         return json_response(
             {
@@ -39,7 +40,7 @@ class ControlRoutes:
                     {"id": n.id, "display_phone_number": n.display_phone_number, "name": n.verified_name}
                     for n in sandbox.catalog.numbers.values()
                 ],
-                "guests": [{"wa_id": g.wa_id, "name": g.name} for g in sandbox.catalog.guests],
+                "guests": [g.to_json() for g in sandbox.catalog.guests],
                 "settings": sandbox.settings.public(),
             }
         )

@@ -101,6 +101,7 @@ class Deliverer:
 @dataclass
 class _Pending:
     item: dict[str, Any]
+    contact: dict[str, Any] | None
     record: Delivery
     on_attempt: Callable[[], None]
     done: asyncio.Future[bool]
@@ -111,14 +112,15 @@ class StatusBatcher:
 
     A status waits at most `webhook_batch_window_ms` for company, and a batch holds at most
     `webhook_batch_max` statuses. `submit` returns once the batch holding the status was acknowledged
-    (or given up), so a message's `delivered` is never sent before its `sent` got through.
+    (or given up), so a message's `delivered` is never sent before its `sent` got through. A status may
+    bring the `contacts[]` entry of its guest, which `build` puts beside the batch's statuses.
     """
 
     def __init__(
         self,
         deliverer: Deliverer,
         settings: Callable[[], Any],
-        build: Callable[[Any, list[dict[str, Any]]], dict[str, Any]],
+        build: Callable[[Any, list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]],
         spawn: Callable[[Any], None],
     ) -> None:
         self._deliverer = deliverer
@@ -127,10 +129,17 @@ class StatusBatcher:
         self._spawn = spawn
         self._pending: dict[str, tuple[Any, list[_Pending]]] = {}
 
-    async def submit(self, number: Any, item: dict[str, Any], record: Delivery, on_attempt: Callable[[], None]) -> bool:
+    async def submit(
+        self,
+        number: Any,
+        item: dict[str, Any],
+        record: Delivery,
+        on_attempt: Callable[[], None],
+        contact: dict[str, Any] | None = None,
+    ) -> bool:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         _, batch = self._pending.setdefault(number.id, (number, []))
-        batch.append(_Pending(item, record, on_attempt, done))
+        batch.append(_Pending(item, contact, record, on_attempt, done))
         settings = self._settings()
         if len(batch) >= settings.webhook_batch_max:
             self._spawn(self._flush(number.id))
@@ -163,7 +172,7 @@ class StatusBatcher:
                 pending.record.last_status, pending.record.last_error = shared.last_status, shared.last_error
                 pending.on_attempt()
 
-        payload = self._build(number, [p.item for p in batch])
+        payload = self._build(number, [p.item for p in batch], [p.contact for p in batch if p.contact])
         reference = ",".join(p.item["id"] for p in batch[:3]) + ("…" if len(batch) > 3 else "")
         ok = await self._deliverer.deliver(payload, f"statuses x{len(batch)}", reference, shared, attempted)
         for pending in batch:

@@ -10,7 +10,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-#: code -> (title, HTTP status), as in WHATSAPP.md section 6.
+#: code -> (title, HTTP status), as in WHATSAPP.md section 6; 131062 (a template a BSUID cannot receive) is on
+#: Meta's "Business-scoped user IDs" page, which gives only its details: they are the title here too.
 ERROR_TABLE: dict[int, tuple[str, int]] = {
     100: ("Invalid parameter", 400),
     190: ("Invalid OAuth access token - Cannot parse access token", 401),
@@ -23,6 +24,7 @@ ERROR_TABLE: dict[int, tuple[str, int]] = {
     131047: ("Re-engagement message", 400),
     131053: ("Media upload error", 400),
     131056: ("(Business Account, Consumer Account) pair rate limit hit", 429),
+    131062: ("Business-scoped User ID (BSUID) recipients are not supported for this message.", 400),
     132000: ("Number of parameters does not match the expected number of params", 400),
     132001: ("Template name does not exist in the translation", 404),
     132005: ("Translated text too long", 400),

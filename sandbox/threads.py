@@ -1,7 +1,9 @@
-"""The sandbox's memory: every message between a business number and a guest, windows and media.
+"""The sandbox's memory: every message between a business number and a guest, windows, media and who the
+guests are.
 
 One in-process store, because the sandbox is one process standing in for Meta; listeners (the guest
-page's live stream) are told of every change.
+page's live stream) are told of every change. Threads are keyed by the guest's key (`sandbox.identities`):
+the phone number or BSUID the guest was first seen with, which either id leads to.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from sandbox.identities import Identities
 
 WINDOW_SECONDS = 24 * 60 * 60
 ENTRY_POINT_SECONDS = 72 * 60 * 60
@@ -39,16 +43,22 @@ class Delivery:
 
 @dataclass
 class Entry:
-    """One message of a thread, in either direction."""
+    """One message of a thread, in either direction.
+
+    `guest` is the thread's key; `wa_id` and `user_id` are the guest's phone number and BSUID as this message
+    carried them (a guest writing with a username only has no `wa_id`).
+    """
 
     wamid: str
     business: str
-    wa_id: str
+    guest: str
     direction: Direction
     type: str
     content: dict[str, Any]
     text: str
     timestamp: float
+    wa_id: str | None = None
+    user_id: str | None = None
     context_id: str | None = None
     callback_data: str | None = None
     template: dict[str, Any] | None = None
@@ -67,7 +77,9 @@ class Entry:
         return {
             "wamid": self.wamid,
             "business": self.business,
+            "guest": self.guest,
             "wa_id": self.wa_id,
+            "user_id": self.user_id,
             "direction": self.direction,
             "type": self.type,
             "content": self.content,
@@ -95,9 +107,10 @@ class Media:
 
 
 class Threads:
-    """Messages by thread and by wamid, the last inbound time per thread, media, and listeners."""
+    """Messages by thread and by wamid, the last inbound time per thread, media, guests and listeners."""
 
     def __init__(self) -> None:
+        self.identities = Identities()
         self.by_wamid: dict[str, Entry] = {}
         self.by_thread: dict[tuple[str, str], list[Entry]] = {}
         self.last_inbound: dict[tuple[str, str], float] = {}
@@ -111,34 +124,39 @@ class Threads:
 
     def add(self, entry: Entry) -> None:
         self.by_wamid[entry.wamid] = entry
-        self.by_thread.setdefault((entry.business, entry.wa_id), []).append(entry)
+        self.by_thread.setdefault((entry.business, entry.guest), []).append(entry)
         if entry.direction == "inbound" and entry.type != "system":
-            key = (entry.business, entry.wa_id)
+            key = (entry.business, entry.guest)
             self.last_inbound[key] = max(self.last_inbound.get(key, 0.0), entry.timestamp)
-            if (entry.content.get("referral") or {}).get("source_type") in ENTRY_POINT_SOURCES:
+            referral = entry.content.get("referral")
+            if isinstance(referral, dict) and referral.get("source_type") in ENTRY_POINT_SOURCES:
                 self.referrals[key] = entry.timestamp
         self.changed(entry)
 
-    def replied(self, business: str, wa_id: str, now: float) -> None:
+    def replied(self, business: str, guest: str, now: float) -> None:
         """The business got a message through to the guest: within 24 h of a message from an ad or Page
         button, it opens a 72 h free entry point."""
-        referred = self.referrals.pop((business, wa_id), None)
+        referred = self.referrals.pop((business, guest), None)
         if referred is not None and now - referred <= WINDOW_SECONDS:
-            self.entry_points.setdefault((business, wa_id), []).append((now, now + ENTRY_POINT_SECONDS))
+            self.entry_points.setdefault((business, guest), []).append((now, now + ENTRY_POINT_SECONDS))
 
-    def in_entry_point(self, business: str, wa_id: str, now: float) -> bool:
-        return any(start <= now <= end for start, end in self.entry_points.get((business, wa_id), ()))
+    def in_entry_point(self, business: str, guest: str, now: float) -> bool:
+        return any(start <= now <= end for start, end in self.entry_points.get((business, guest), ()))
 
-    def thread(self, wa_id: str, business: str | None = None) -> list[Entry]:
-        entries = [e for (b, w), items in self.by_thread.items() if w == wa_id and business in (None, b) for e in items]
+    def guest_key(self, any_id: str) -> str:
+        """The thread key of the guest with this phone number or BSUID; an id never seen is its own key."""
+        return self.identities.key_of(any_id) or any_id
+
+    def thread(self, guest: str, business: str | None = None) -> list[Entry]:
+        entries = [e for (b, g), items in self.by_thread.items() if g == guest and business in (None, b) for e in items]
         return sorted(entries, key=lambda e: e.timestamp)
 
-    def window_open(self, business: str, wa_id: str, now: float) -> bool:
-        last = self.last_inbound.get((business, wa_id))
+    def window_open(self, business: str, guest: str, now: float) -> bool:
+        last = self.last_inbound.get((business, guest))
         return last is not None and now - last <= WINDOW_SECONDS
 
-    def window_expires(self, business: str, wa_id: str) -> float | None:
-        last = self.last_inbound.get((business, wa_id))
+    def window_expires(self, business: str, guest: str) -> float | None:
+        last = self.last_inbound.get((business, guest))
         return None if last is None else last + WINDOW_SECONDS
 
     def add_status(self, entry: Entry, status: dict[str, Any]) -> None:
@@ -161,6 +179,7 @@ class Threads:
         self._listeners.discard(queue)
 
     def clear(self) -> None:
+        self.identities.clear()
         self.by_wamid.clear()
         self.by_thread.clear()
         self.last_inbound.clear()

@@ -2,7 +2,8 @@
 
 Pure: a request body in, an `Outbound` message or a `ReadReceipt` out, or a `GraphError` raised with the
 code and details Meta would answer. Limits are those of WHATSAPP.md section 4. Anything that is not a
-dict where a dict belongs is a code 100, never a Python exception.
+dict where a dict belongs is a code 100, never a Python exception. Who a send is for (`to` or a BSUID in
+`recipient`) is read by `sandbox.addressing`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.addressing import Addressee, addressee_of
 from sandbox.catalog import Catalog, PhoneNumber, Template
 from sandbox.errors import GraphError, invalid
 
@@ -53,14 +55,15 @@ TEMPLATE_PARAMETER_TYPES = (
     "coupon_code",
     "action",
 )
-_PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
+BSUID_UNSUPPORTED = "Business-scoped User ID (BSUID) recipients are not supported for this message."
+"""Meta's details of 131062: one-tap, zero-tap and copy-code authentication templates need a phone number."""
 
 
 @dataclass(frozen=True)
 class Outbound:
     """An accepted send: what the guest will receive."""
 
-    to: str
+    addressee: Addressee
     type: str
     content: dict[str, Any]
     preview: str
@@ -91,8 +94,8 @@ def validate_request(
         raise invalid("The parameter messaging_product is required and must be 'whatsapp'.")
     if body.get("status") == "read":
         return _read_receipt(body)
-    to = normalise_recipient(body.get("to"))
-    if to == business.display_phone_number:
+    addressee = addressee_of(body)
+    if addressee.wa_id == business.display_phone_number:
         raise GraphError(131021, "The recipient phone number is the same as the sender's.")
     recipient_type = body.get("recipient_type", "individual")
     if recipient_type != "individual":
@@ -104,13 +107,15 @@ def validate_request(
     callback = body.get("biz_opaque_callback_data")
     if callback is not None and (not isinstance(callback, str) or len(callback) > CALLBACK_DATA_MAX):
         raise invalid(f"Param biz_opaque_callback_data must be a string of at most {CALLBACK_DATA_MAX} characters.")
-    common = {"to": to, "type": message_type, "context_id": context_id, "callback_data": callback}
+    common = {"addressee": addressee, "type": message_type, "context_id": context_id, "callback_data": callback}
     if message_type == "contacts":
         return Outbound(**common, content={"contacts": body.get("contacts")}, preview=_contacts_preview(body))
     content = _object(body, message_type)
     common["content"] = content
     if message_type == "template":
         template, parameters = _template(content, business, catalog)
+        if template.category == "AUTHENTICATION" and not addressee.to_phone:
+            raise GraphError(131062, BSUID_UNSUPPORTED)
         return Outbound(
             **common,
             preview=template.render(list(parameters)),
@@ -118,16 +123,6 @@ def validate_request(
             template_parameters=parameters,
         )
     return Outbound(**common, preview=_PREVIEWS[message_type](content, media_exists))
-
-
-def normalise_recipient(to: Any) -> str:
-    """The wa_id of `to`: digits only, as Meta accepts `+`, spaces, dashes and brackets."""
-    if not isinstance(to, str) or not to.strip():
-        raise invalid("The parameter to is required.")
-    digits = _PHONE_PUNCTUATION.sub("", to).removeprefix("+")
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
-        raise GraphError(131009, f"Param to ({to!r}) is not a valid phone number.")
-    return digits
 
 
 def _read_receipt(body: dict[str, Any]) -> ReadReceipt:

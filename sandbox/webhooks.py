@@ -2,7 +2,9 @@
 
 The sandbox plays Meta towards the gateway: inbound guest messages, message statuses and template status
 updates all travel in the same `whatsapp_business_account` envelope, signed with the app secret over the
-exact bytes sent (WHATSAPP.md section 1).
+exact bytes sent (WHATSAPP.md section 1). From 2026 a guest may have a business-scoped user id beside or
+instead of a phone number (`sandbox.identities`): contacts, messages and statuses then name it as Meta's
+"Business-scoped user IDs" page shows.
 """
 
 from __future__ import annotations
@@ -13,27 +15,12 @@ import hashlib
 import hmac
 import json
 import os
+from dataclasses import replace
 from typing import Any
 
 from sandbox.catalog import PhoneNumber, Template
+from sandbox.identities import Identity
 
-#: Inbound message types the guest API accepts, with the object each carries.
-INBOUND_TYPES = (
-    "text",
-    "interactive",
-    "button",
-    "location",
-    "image",
-    "audio",
-    "video",
-    "document",
-    "sticker",
-    "contacts",
-    "reaction",
-    "order",
-    "system",
-    "unsupported",
-)
 #: From this date utility templates and service messages inside a window are billed (WHATSAPP.md §9).
 PRICING_2026_10 = dt.date(2026, 10, 1)
 SERVICE_FREE_TIER = 1000
@@ -68,28 +55,45 @@ def _metadata(number: PhoneNumber) -> dict[str, Any]:
     }
 
 
-def inbound_webhook(number: PhoneNumber, wa_id: str, profile_name: str, message: dict[str, Any]) -> dict[str, Any]:
-    """The webhook for one guest message."""
-    value = {
-        **_metadata(number),
-        "contacts": [{"profile": {"name": profile_name}, "wa_id": wa_id}],
-        "messages": [message],
-    }
+def contact(guest: Identity) -> dict[str, Any]:
+    """A `contacts[]` entry: the profile, then each id the guest has (Meta omits `wa_id` of a guest known only
+    by a username, and adds `user_id`, `parent_user_id` and `profile.username` from 2026)."""
+    profile: dict[str, Any] = {"name": guest.name or ""}
+    if guest.username:
+        profile["username"] = guest.username
+    entry: dict[str, Any] = {"profile": profile}
+    for key in ("wa_id", "user_id", "parent_user_id"):
+        if getattr(guest, key):
+            entry[key] = getattr(guest, key)
+    return entry
+
+
+def inbound_webhook(number: PhoneNumber, sender: Identity, message: dict[str, Any]) -> dict[str, Any]:
+    """The webhook for one guest message; a `system` message comes without `contacts[]`, as Meta sends it."""
+    value: dict[str, Any] = {**_metadata(number)}
+    if message.get("type") != "system":
+        value["contacts"] = [contact(sender)]
+    value["messages"] = [message]
     return envelope(number.waba_id, value)
 
 
 def guest_message(
-    partial: dict[str, Any], wa_id: str, wamid: str, timestamp: float, context_id: str | None = None
+    partial: dict[str, Any], sender: Identity, wamid: str, timestamp: float, context_id: str | None = None
 ) -> dict[str, Any]:
-    """Complete a guest's message object with Meta's common fields (`from`, `id`, `timestamp`)."""
-    message = {k: v for k, v in partial.items() if k not in ("from", "id", "timestamp")}
-    if message.get("type") not in INBOUND_TYPES:
-        raise ValueError(f"message.type must be one of {', '.join(INBOUND_TYPES)}")
-    if message["type"] not in message:
-        raise ValueError(f"message.{message['type']} is required")
+    """Complete a guest's message object with Meta's common fields: `from` (the phone number, when the guest
+    shows it), `from_user_id` and `from_parent_user_id` (the BSUIDs, when known), `id` and `timestamp`. The
+    sender fields and the id a replayed message brought are replaced: the sandbox says who wrote, and when."""
+    replaced = ("from", "from_user_id", "from_parent_user_id", "id", "timestamp")
+    message = {k: v for k, v in partial.items() if k not in replaced}
     if context_id and "context" not in message:
         message["context"] = {"id": context_id}
-    return {"from": wa_id, "id": wamid, "timestamp": str(int(timestamp)), **message}
+    senders = {"from": sender.wa_id, "from_user_id": sender.user_id, "from_parent_user_id": sender.parent_user_id}
+    return {
+        **{k: v for k, v in senders.items() if v},
+        "id": wamid,
+        "timestamp": str(int(timestamp)),
+        **message,
+    }
 
 
 def pricing(
@@ -122,16 +126,26 @@ def status_item(
     wamid: str,
     status: str,
     timestamp: float,
-    recipient: str,
+    recipient: Identity,
     *,
+    to_phone: bool = True,
     callback_data: str | None = None,
     pricing_object: dict[str, Any] | None = None,
     conversation_id: str | None = None,
     window_expires: float | None = None,
     errors: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One entry of a webhook's `statuses[]`: a status change of one business message."""
-    item: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(timestamp)), "recipient_id": recipient}
+    """One entry of a webhook's `statuses[]`: a status change of one business message. It names the phone
+    number when known (`recipient_id`) and the BSUIDs when known, except that a `failed` status of a send to
+    a phone number names no BSUID (Meta's rule)."""
+    item: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(timestamp))}
+    if recipient.wa_id:
+        item["recipient_id"] = recipient.wa_id
+    if not (status == "failed" and to_phone):
+        if recipient.user_id:
+            item["recipient_user_id"] = recipient.user_id
+        if recipient.parent_user_id:
+            item["recipient_parent_user_id"] = recipient.parent_user_id
     if callback_data is not None:
         item["biz_opaque_callback_data"] = callback_data
     if conversation_id is not None and pricing_object is not None:
@@ -146,9 +160,29 @@ def status_item(
     return item
 
 
-def statuses_webhook(number: PhoneNumber, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """The webhook carrying status changes of one business number; Meta batches them under load."""
-    return envelope(number.waba_id, {**_metadata(number), "statuses": items})
+def status_contact(recipient: Identity, status: str) -> dict[str, Any] | None:
+    """The `contacts[]` entry Meta adds beside a `sent`, `delivered` or `read` status from 2026: none for a
+    `failed` one or a guest the sandbox knows no BSUID of (its webhooks stay as before 2026), and the username
+    only from `delivered` on."""
+    if status == "failed" or not recipient.user_id:
+        return None
+    return contact(recipient if status != "sent" else replace(recipient, username=None))
+
+
+def statuses_webhook(
+    number: PhoneNumber, items: list[dict[str, Any]], contacts: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The webhook carrying status changes of one business number; Meta batches them under load. Each guest
+    is in `contacts[]` once, with the username when one of the statuses carried it."""
+    value: dict[str, Any] = {**_metadata(number)}
+    unique: dict[str, dict[str, Any]] = {}
+    for entry in contacts or ():
+        if entry["user_id"] not in unique or "username" in entry["profile"]:
+            unique[entry["user_id"]] = entry
+    if unique:
+        value["contacts"] = list(unique.values())
+    value["statuses"] = items
+    return envelope(number.waba_id, value)
 
 
 def template_status_webhook(template: Template, event: str, timestamp: float, reason: str = "NONE") -> dict[str, Any]:

@@ -3,6 +3,8 @@
 // webhook the gateway receives; the page itself never talks to the gateway.
 
 const STORAGE_KEY = "sandbox.guest-phone";
+// A guest is named by a phone number (digits, country code first) or, with a username, a business-scoped user id.
+const GUEST_ID = /^(\d{6,15}|[A-Z]{2}\.[A-Za-z0-9]{1,128})$/;
 const SAMPLE_LOCATION = { latitude: 36.7213, longitude: -4.4214, name: "Málaga" };
 const REACTIONS = ["👍", "❤️", "🙏"];
 const ALERT_MS = 8000;
@@ -34,6 +36,7 @@ const state = {
   config: null,
   business: "",
   waId: "",
+  guest: "",
   entries: new Map(),
   source: null,
   replyTo: null,
@@ -86,7 +89,12 @@ function fillSetup(config) {
     ),
   );
   $("sample-guests").replaceChildren(
-    ...config.guests.map((guest) => el("option", { value: guest.wa_id, label: `${guest.name} · +${guest.wa_id}` })),
+    ...config.guests.map((guest) =>
+      el("option", {
+        value: guest.wa_id ?? guest.user_id,
+        label: `${guest.name} · ${guest.wa_id ? `+${guest.wa_id}` : guest.username ?? guest.user_id}`,
+      }),
+    ),
   );
 }
 
@@ -100,7 +108,8 @@ function restoreChoice() {
   }
   const numbers = state.config.business_numbers;
   state.business = numbers.some((n) => n.id === saved.business) ? saved.business : numbers[0]?.id;
-  state.waId = /^\d{6,15}$/.test(saved.waId || "") ? saved.waId : state.config.guests[0]?.wa_id || "";
+  const first = state.config.guests[0];
+  state.waId = GUEST_ID.test(saved.waId || "") ? saved.waId : first?.wa_id ?? first?.user_id ?? "";
   $("business").value = state.business;
   $("wa-id").value = state.waId;
   $("profile-name").value = saved.name || "";
@@ -124,12 +133,13 @@ function chooseBusiness() {
 
 function chooseGuest() {
   const input = $("wa-id");
-  const digits = input.value.replace(/[\s+()-]/g, "");
-  input.setCustomValidity(/^\d{6,15}$/.test(digits) ? "" : "Use 6 to 15 digits, country code first.");
+  const id = input.value.replace(/[\s+()-]/g, "");
+  const hint = "Use 6 to 15 digits, country code first, or a user id such as US.13491208655302741918.";
+  input.setCustomValidity(GUEST_ID.test(id) ? "" : hint);
   if (!input.reportValidity()) return;
-  input.value = digits;
-  if (digits === state.waId) return;
-  state.waId = digits;
+  input.value = id;
+  if (id === state.waId) return;
+  state.waId = id;
   showGuestName();
   saveChoice();
   openThread();
@@ -137,7 +147,7 @@ function chooseGuest() {
 
 /** The sample guest's name as the profile name's placeholder: what the hotel sees when the field is empty. */
 function showGuestName() {
-  const guest = state.config.guests.find((g) => g.wa_id === state.waId);
+  const guest = state.config.guests.find((g) => state.waId && [g.wa_id, g.user_id].includes(state.waId));
   $("profile-name").placeholder = guest ? guest.name : "Guest";
 }
 
@@ -147,10 +157,12 @@ function hotel() {
 
 // ---- the thread and its live stream ---------------------------------------------------------------------
 
-/** Show the chosen thread: subscribe first, then load on every (re)connection, so nothing falls in between. */
+/** Show the chosen thread: subscribe first, then load on every (re)connection, so nothing falls in between.
+ * The sandbox answers with the thread's key, which both ids of a guest known by number and user id lead to. */
 function openThread() {
   state.source?.close();
   state.entries.clear();
+  state.guest = "";
   setReplyTo(null);
   $("thread").replaceChildren();
   renderChatHeader();
@@ -169,7 +181,10 @@ function openThread() {
 async function reloadThread() {
   const query = new URLSearchParams({ business: state.business });
   try {
-    const { messages } = await api(`/sandbox/guests/${state.waId}/messages?${query}`);
+    const waId = state.waId;
+    const { guest, messages } = await api(`/sandbox/guests/${waId}/messages?${query}`);
+    if (waId !== state.waId) return;
+    state.guest = guest;
     messages.forEach(upsert);
   } catch (error) {
     showAlert(`Could not load the conversation: ${error.message}`);
@@ -190,12 +205,12 @@ function progress(entry) {
 
 /** Add a message or take in its new status; the stream and a reload may bring the same one in either order. */
 function upsert(entry) {
-  if (entry.wa_id !== state.waId || entry.business !== state.business) return;
+  if (entry.business !== state.business || (state.guest && entry.guest !== state.guest)) return;
   const known = state.entries.get(entry.wamid);
   if (known && progress(known) >= progress(entry)) return;
   state.entries.set(entry.wamid, entry);
   if (entry.type === "reaction") {
-    refreshReactions(objectOf(entry).message_id);
+    refreshReactions(objectOf(entry)?.message_id);
   } else {
     const row = rowOf(entry.wamid);
     if (row) updateRow(row, entry);
@@ -488,7 +503,7 @@ function renderToolbar(entry) {
 function reactionsOn(wamid) {
   const latest = new Map();
   [...state.entries.values()]
-    .filter((entry) => entry.type === "reaction" && objectOf(entry).message_id === wamid)
+    .filter((entry) => entry.type === "reaction" && objectOf(entry)?.message_id === wamid)
     .sort((a, b) => a.timestamp - b.timestamp)
     .forEach((entry) => latest.set(entry.direction, objectOf(entry).emoji));
   return [...latest].filter(([, emoji]) => emoji);

@@ -173,8 +173,17 @@ async def test_guests_write_to_either_hotel_as_separate_threads(sandbox: Sandbox
     [
         ("/sandbox/guests/abc/messages", {"text": "hola"}, "digits"),
         (f"/sandbox/guests/{LUCIA}/messages", {"to": "123", "text": "hola"}, "unknown business number"),
-        (f"/sandbox/guests/{LUCIA}/messages", {"message": {"type": "selfie"}}, "message.type must be one of"),
+        (f"/sandbox/guests/{LUCIA}/messages", {"message": "hola"}, "must be a JSON object"),
+        (f"/sandbox/guests/{LUCIA}/messages", {"message": {"text": {"body": "hola"}}}, 'needs a "type" string'),
+        (f"/sandbox/guests/{LUCIA}/messages", {"message": {"type": 7}}, 'needs a "type" string'),
         (f"/sandbox/guests/{LUCIA}/messages", {}, "give"),
+        ("/sandbox/guests/US.ENT.1349/messages", {"text": "hola"}, "business-scoped user id"),
+        (f"/sandbox/guests/{LUCIA}/messages", {"text": "hola", "username": "@lucia"}, "comes with a user_id"),
+        (f"/sandbox/guests/{LUCIA}/messages", {"text": "hola", "phone": LUCIA}, "phone is for a guest named by"),
+        ("/sandbox/guests/US.1349/messages", {"text": "hola", "user_id": "US.1"}, "user_id is for a guest named"),
+        ("/sandbox/guests/US.1349/messages", {"text": "hola", "phone": "+34 612"}, "phone must be 6-15 digits"),
+        (f"/sandbox/guests/{LUCIA}/messages", {"text": "hola", "user_id": "1349"}, "user_id must be"),
+        (f"/sandbox/guests/{LUCIA}/messages", {"text": "hola", "reply_to": 5}, "reply_to must be"),
     ],
 )
 async def test_guest_api_explains_what_is_wrong(
