@@ -1,6 +1,9 @@
 """Guest phone numbers as people write them (`+34 612 34 56 78`, `0034 612...`, `34612345678`) turned into
 the wa_id WhatsApp uses (digits with the country code, no `+`), with the country for pricing. Pure.
 
+A guest may also be known only by a business-scoped user id (`US.13491208655302741918`, see
+`cloudapi.user_ids`): `parse_guest` takes either, the country of a BSUID being its first two letters.
+
 Numbers are checked with `phonenumbers` for being *possible* (a known calling code and a length that country
 uses), not for being assigned: test ranges such as the UK's 07700 900xxx are possible but not "valid", and a
 guest's number is WhatsApp's to judge (131026 when nobody is behind it).
@@ -12,7 +15,9 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-__all__ = ["GuestNumber", "NumberError", "parse_guest_number", "region_of_wa_id"]
+from cloudapi.user_ids import is_bsuid
+
+__all__ = ["GuestNumber", "NumberError", "parse_guest", "parse_guest_number", "region_of_wa_id"]
 
 
 class NumberError(ValueError):
@@ -22,7 +27,9 @@ class NumberError(ValueError):
 @dataclass(frozen=True)
 class GuestNumber:
     wa_id: str
-    calling_code: int
+    """Digits with the country code; or, for a guest known only that way, their business-scoped user id."""
+    calling_code: int | None
+    """None for a business-scoped user id, which names a country but no calling code."""
     region: str
     """ISO 3166 region (`ES`, `GB`), or `001` for non-geographic numbers."""
 
@@ -53,9 +60,19 @@ def parse_guest_number(raw: str) -> GuestNumber:
     return GuestNumber(wa_id=wa_id, calling_code=number.country_code, region=region)
 
 
+def parse_guest(raw: str) -> GuestNumber:
+    """A guest as an API caller names them: a phone number in international form, or a business-scoped user
+    id written exactly as WhatsApp gave it."""
+    text = raw.strip()
+    if is_bsuid(text):
+        return GuestNumber(wa_id=text, calling_code=None, region=text[:2])
+    return parse_guest_number(text)
+
+
 def region_of_wa_id(wa_id: str) -> str:
-    """The region of a stored wa_id (for pricing), `ZZ` when the digits say nothing."""
+    """The region of a stored guest id (for pricing): a number's country, or a business-scoped user id's;
+    `ZZ` when it says nothing."""
     try:
-        return parse_guest_number(wa_id).region
+        return parse_guest(wa_id).region
     except NumberError:
         return "ZZ"

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from typing import Final, Literal, cast
 
+from cloudapi.user_ids import is_bsuid
+
 Language = Literal["es", "en"]
 
 LANGUAGES: Final[tuple[Language, ...]] = ("es", "en")
@@ -43,6 +45,32 @@ SPANISH_SPEAKING_CALLING_CODES: Final = frozenset(
         "1849",  # Dominican Republic
     }
 )
+SPANISH_SPEAKING_REGIONS: Final = frozenset(
+    {
+        "ES",
+        "PE",
+        "MX",
+        "CU",
+        "AR",
+        "CL",
+        "CO",
+        "VE",
+        "GQ",
+        "GT",
+        "SV",
+        "HN",
+        "NI",
+        "CR",
+        "PA",
+        "BO",
+        "EC",
+        "PY",
+        "UY",
+        "PR",
+        "DO",
+    }
+)
+"""The same countries by ISO 3166 code, the first two letters of a business-scoped user id."""
 """Calling codes whose guests get Spanish when their words do not say. Codes are prefix-free, so a wa_id (the
 number in international format without "+") starts with at most one of them."""
 
@@ -100,7 +128,10 @@ def language_scores(text: str) -> tuple[int, int]:
 
 
 def language_of_number(wa_id: str | None) -> Language:
-    """Spanish for a number from a Spanish-speaking country, English for any other or an unknown number."""
+    """Spanish for a number from a Spanish-speaking country, English for any other or an unknown number; for
+    a guest known only by a business-scoped user id, the country it starts with."""
+    if wa_id and is_bsuid(wa_id):
+        return "es" if wa_id[:2] in SPANISH_SPEAKING_REGIONS else "en"
     digits = (wa_id or "").lstrip("+")
     return "es" if any(digits.startswith(code) for code in SPANISH_SPEAKING_CALLING_CODES) else "en"
 

@@ -23,6 +23,10 @@ thread, one window and one recipient whichever id a later message or send names;
 to another guest is refused (409). The answer is `{"wamid", "message", "guest"}`, `guest` being the thread's
 key. What cannot be a message at all (no JSON object, no `type`) is refused with 422 and the reason.
 
+`POST /sandbox/guests/{id}/preferences` plays the guest tapping WhatsApp's own "stop marketing messages" (or
+"resume"): `{"to", "value": "stop" | "resume"}` sends the `user_preferences` webhook Meta sends then, with
+the guest's ids as the sandbox knows them.
+
 `GET /sandbox/guests/{id}/messages` (optionally `?business=`) lists the thread of the guest either id leads
 to, oldest first, as `{"guest", "messages"}`; `GET /sandbox/events` streams every change (filtered by
 `?wa_id=`, which takes either id too, and `?business=`).
@@ -42,8 +46,8 @@ from sandbox.answers import json_body_or_none, problem
 from sandbox.catalog import Catalog, PhoneNumber
 from sandbox.identities import PHONE, Identity, IdentityConflictError, is_bsuid, is_parent_bsuid
 from sandbox.placeholders import DEFAULT_MIME, placeholder
-from sandbox.threads import Entry
-from sandbox.webhooks import guest_message, inbound_webhook, new_wamid
+from sandbox.threads import Delivery, Entry
+from sandbox.webhooks import guest_message, inbound_webhook, new_wamid, preferences_webhook
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -179,6 +183,29 @@ class GuestRoutes:
         sandbox.spawn(self._deliver(entry, inbound_webhook(number, sender, message)))
         return json_response({"wamid": wamid, "message": message, "guest": guest})
 
+    async def preferences(self, request: Request, guest_id: str) -> HTTPResponse:
+        """POST /sandbox/guests/{id}/preferences: the guest stops or resumes marketing messages in WhatsApp."""
+        sandbox = self.sandbox
+        body = json_body_or_none(request)
+        value = body.get("value") if isinstance(body, dict) else None
+        if value not in ("stop", "resume"):
+            return problem('send {"to": "<phone_number_id>", "value": "stop"} or "resume"')
+        number = self._business(body)
+        if number is None:
+            return problem(
+                f"unknown business number {body.get('to')!r}; the sandbox serves {', '.join(sandbox.catalog.numbers)}"
+            )
+        sender = sender_of(guest_id, {key: v for key, v in body.items() if key != "value"}, sandbox.catalog)
+        if isinstance(sender, str):
+            return problem(sender)
+        identities = sandbox.threads.identities
+        key = identities.key_of(sender.ids[0])
+        guest = (identities.known(key) if key else None) or sender
+        payload = preferences_webhook(number, guest, value, int(sandbox.clock.now()))
+        assert sandbox.deliverer is not None
+        sandbox.spawn(sandbox.deliverer.deliver(payload, "user_preferences", guest_id, Delivery()))
+        return json_response({"value": value, "guest": key or guest_id})
+
     async def thread(self, request: Request, guest_id: str) -> HTTPResponse:
         """GET /sandbox/guests/{id}/messages: the thread of the guest this phone number or BSUID leads to."""
         guest = self.sandbox.threads.guest_key(guest_id)
@@ -253,4 +280,5 @@ def add_guest_routes(app: Sanic, sandbox: Sandbox) -> None:
     routes = GuestRoutes(sandbox)
     app.post("/sandbox/guests/<guest_id>/messages")(routes.write)
     app.get("/sandbox/guests/<guest_id>/messages")(routes.thread)
+    app.post("/sandbox/guests/<guest_id>/preferences")(routes.preferences)
     app.get("/sandbox/events")(routes.events)

@@ -77,6 +77,20 @@ def inbound_webhook(number: PhoneNumber, sender: Identity, message: dict[str, An
     return envelope(number.waba_id, value)
 
 
+def preferences_webhook(number: PhoneNumber, guest: Identity, value: str, timestamp: int) -> dict[str, Any]:
+    """The `user_preferences` webhook of a guest who stopped (`value` "stop") or resumed marketing messages in
+    WhatsApp's own settings; its item names the guest by each id the sandbox knows."""
+    item: dict[str, Any] = {key: getattr(guest, key) for key in ("wa_id", "user_id") if getattr(guest, key)}
+    detail = (
+        "User requested to stop marketing messages"
+        if value == "stop"
+        else "User requested to resume marketing messages"
+    )
+    item.update(detail=detail, category="marketing_messages", value=value, timestamp=timestamp)
+    value_object = {**_metadata(number), "contacts": [contact(guest)], "user_preferences": [item]}
+    return envelope(number.waba_id, value_object, field="user_preferences")
+
+
 def guest_message(
     partial: dict[str, Any], sender: Identity, wamid: str, timestamp: float, context_id: str | None = None
 ) -> dict[str, Any]:

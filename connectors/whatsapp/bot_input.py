@@ -129,6 +129,7 @@ def rasa_metadata(message: InboundMessage) -> dict[str, Any]:
         "display_phone_number": message.display_phone_number,
         "wa_id": message.wa_id,
         "user_id": message.user_id,
+        "username": message.username,
         "profile_name": message.profile_name,
         "message_id": message.message_id,
         "timestamp": message.timestamp,

@@ -5,6 +5,7 @@ the trained assistant answers, the action server runs the actions, and statuses 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,37 @@ async def test_trigger_intent_reaches_the_guest_through_the_whatsapp_output_chan
     assert response.status_code == 200, response.text
     replies = await bot_replies(guest, OLIVER, 2)
     assert replies[1]["content"]["body"] == "Goodbye! I'm here whenever you need anything. 👋"
+
+
+async def test_a_guest_with_only_a_username_gets_the_wifi_and_stays_one_guest_when_their_number_shows(
+    guest: SandboxClient, folder: Path
+) -> None:
+    """The 2026 username guest: no phone number, only a business-scoped user id (BSUID). The answer goes to
+    the BSUID (`recipient`), its statuses come back to it, and the same guest writing later with their number
+    is the same conversation: same Rasa sender, same thread."""
+    bsuid, number = "ES.26120943318820556104", "34699200300"
+    await guest.guest_says(bsuid, "¿cuál es la clave del wifi?", username="@marta.viaja", name="Marta")
+    [reply] = await bot_replies(guest, bsuid, 1)
+    assert "puerto2026" in reply["content"]["body"]
+    assert [s["status"] for s in reply["statuses"]] == ["sent", "delivered", "read"]
+
+    async def recorded(count: int) -> list[dict[str, Any]]:
+        rows = [r for r in await store_rows(folder, bsuid) if r["direction"] == "outbound"]
+        return rows if len(rows) >= count and all(r["status"] == "read" for r in rows) else []
+
+    [first] = await _within(20, lambda: recorded(1))
+    assert json.loads(first["body"])["recipient"] == bsuid
+    await guest.guest_says(bsuid, "y la contraseña del wifi otra vez?", phone=number, username="@marta.viaja")
+    replies = await bot_replies(guest, bsuid, 2)
+    assert "puerto2026" in replies[1]["content"]["body"]
+    rows = await _within(20, lambda: recorded(2))
+    assert json.loads(rows[1]["body"])["to"] == number
+    assert [r["wa_id"] for r in await store_rows(folder, number)] == []  # nothing under the number: one thread
+
+
+async def _within(seconds: float, check: Any) -> Any:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not (result := await check()):
+        assert asyncio.get_running_loop().time() < deadline, "the condition never held"
+        await asyncio.sleep(0.2)
+    return result

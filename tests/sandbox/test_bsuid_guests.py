@@ -136,3 +136,22 @@ async def test_the_guest_page_offers_a_sample_guest_with_a_username(sandbox: San
     wamid = await sandbox.guest_says(marta["user_id"], "Hola")
     [entry] = [e for e in await sandbox.thread(marta["user_id"]) if e["wamid"] == wamid]
     assert entry["content"]["from_user_id"] == marta["user_id"]
+
+
+async def test_a_guest_who_stops_marketing_in_whatsapp_sends_the_user_preferences_webhook(
+    sandbox: SandboxClient, receiver: WebhookReceiver
+) -> None:
+    await sandbox.guest_says(PABLO, "Hi", phone=PABLO_PHONE, username="@pablo")
+    answer = await sandbox.http.post(f"/sandbox/guests/{PABLO_PHONE}/preferences", json={"value": "stop"})
+    assert answer.json() == {"value": "stop", "guest": PABLO_PHONE}  # both ids came together: the number
+    [webhook] = await receiver.wait_for(lambda w: w.payload["entry"][0]["changes"][0]["field"] == "user_preferences")
+    assert webhook.signature_valid
+    [item] = value_of(webhook)["user_preferences"]
+    assert (item["wa_id"], item["user_id"], item["category"], item["value"]) == (
+        PABLO_PHONE,
+        PABLO,
+        "marketing_messages",
+        "stop",
+    )
+    refused = await sandbox.http.post(f"/sandbox/guests/{PABLO}/preferences", json={"value": "maybe"})
+    assert refused.status_code == 422

@@ -330,6 +330,7 @@ def test_metadata_of_a_text_message() -> None:
         "display_phone_number": "34910000000",
         "wa_id": GUEST,
         "user_id": None,
+        "username": None,
         "profile_name": "Lucía",
         "message_id": wamid("RPL"),
         "timestamp": 1751371200,

@@ -1,5 +1,5 @@
-"""`GET /api/v1/events`: server-sent events for the console, new messages, statuses and handoff changes of
-the hotels the token may act for.
+"""`GET /api/v1/events`: server-sent events for the console, new messages, statuses, guests' edits and
+deletions (`amendment`) and handoff changes of the hotels the token may act for.
 
 The stream polls the store for rows newer than its cursors (every `POLL_SECONDS`) instead of listening to
 this process only, so it shows what every gateway process on the same database records.
@@ -52,6 +52,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     sources: dict[str, Callable[[int], Awaitable[list[dict[str, Any]]]]] = {
         "message": gateway.queries.messages_after,
         "status": gateway.queries.statuses_after,
+        "amendment": gateway.queries.amendments_after,
         "handoff": handoff_events,
     }
 
@@ -59,8 +60,8 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     @requires(gateway, "agent", query_token=True)
     async def events(request: Request) -> None:
         token = token_of(request)
-        newest_message, newest_status = await gateway.queries.cursors()
-        newest = {"message": newest_message, "status": newest_status}
+        newest_message, newest_status, newest_amendment = await gateway.queries.cursors()
+        newest = {"message": newest_message, "status": newest_status, "amendment": newest_amendment}
         newest["handoff"] = await gateway.handoffs.store.last_event_id()
         # Everything up to now counts as sent: the stream tells what happens from here on.
         tails = {kind: Tail(await source(max(0, newest[kind] - LOOKBACK_IDS))) for kind, source in sources.items()}

@@ -12,14 +12,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.whatsapp.store import GatewayStore, metadata
+from connectors.whatsapp.store import GatewayStore, guest_id, metadata
 
 held_replies = sa.Table(
     "held_replies",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("business_id", sa.String(32), nullable=False),
-    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("wa_id", guest_id(), nullable=False),
     sa.Column("origin", sa.String(96), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),

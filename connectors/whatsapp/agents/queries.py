@@ -1,6 +1,6 @@
 """What the agents read: the conversation list, the search, one thread with its statuses, and the changes
 since a cursor for the live updates. Read-only queries over the gateway store, scoped to the hotels a token
-may act for.
+may act for. Every message is served with the guest's edits and deletions applied (`amendments`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from cloudapi.window import WINDOW, window_state
+from connectors.whatsapp.agents.amendments import amendments_after, edited_to, revoked, with_amendments
 from connectors.whatsapp.handoff import BOT, HolderState, handoffs, state_of
-from connectors.whatsapp.store import GatewayStore, conversations, messages, statuses
+from connectors.whatsapp.store import GatewayStore, conversations, message_amendments, messages, statuses
 
 MAX_PAGE = 100
 
@@ -45,6 +46,9 @@ class ConversationSummary:
     last_text: str | None
     last_origin: str | None
     unread: int
+    phone: str | None = None
+    """The number WhatsApp last gave for the guest; None for one known only by a user id (then `wa_id`)."""
+    username: str | None = None
 
     def to_json(self, now: float) -> dict[str, Any]:
         window = window_state(self.last_inbound_at, now)
@@ -53,6 +57,8 @@ class ConversationSummary:
             "business_id": self.business_id,
             "wa_id": self.wa_id,
             "profile_name": self.profile_name,
+            "phone": self.phone,
+            "username": self.username,
             "handoff": {"holder": self.holder, "state": state, "reason": self.reason, "since": self.held_since},
             "window": {"open": window.open, "closes_at": window.expires_at},
             "last_activity": self.last_activity,
@@ -108,8 +114,9 @@ class ConversationQueries:
         also: Sequence[tuple[str, str]] = (),
         limit: int = 50,
     ) -> tuple[list[dict[str, Any]], list[ConversationSummary]]:
-        """Messages whose text contains `text`, and conversations whose number or profile name does, or
-        that are among `also` (the conversations of reservations under a matching name)."""
+        """Messages whose text (or an edit's) contains `text`, but none the guest deleted, and conversations
+        whose number or profile name does, or that are among `also` (the conversations of reservations under a
+        matching name)."""
         pattern = f"%{_escaped(text.lower())}%"
         found_messages = (
             sa.select(messages, conversations.c.profile_name)
@@ -118,7 +125,10 @@ class ConversationQueries:
                 (conversations.c.business_id == messages.c.business_id) & (conversations.c.wa_id == messages.c.wa_id),
                 isouter=True,
             )
-            .where(sa.func.lower(messages.c.text).like(pattern, escape="\\"))
+            .where(
+                sa.or_(sa.func.lower(messages.c.text).like(pattern, escape="\\"), edited_to(messages, pattern)),
+                ~revoked(messages),
+            )
         )
         found_threads = _summaries().where(
             sa.or_(
@@ -135,7 +145,8 @@ class ConversationQueries:
             found_threads = found_threads.where(conversations.c.business_id.in_(sorted(hotels)))
         async with self._store.connect() as connection:
             rows = await connection.execute(found_messages.order_by(messages.c.id.desc()).limit(limit))
-            message_rows = [{**message_json(row._mapping), "profile_name": row.profile_name} for row in rows]
+            found = [{**message_json(row._mapping), "profile_name": row.profile_name} for row in rows]
+            message_rows = await with_amendments(connection, found)
             threads = [_summary(row) for row in await connection.execute(found_threads.limit(limit))]
         return message_rows, threads
 
@@ -157,7 +168,8 @@ class ConversationQueries:
             .order_by(messages.c.id)
         )
         async with self._store.connect() as connection:
-            rows = [message_json(row._mapping) for row in await connection.execute(query)]
+            stored = [message_json(row._mapping) for row in await connection.execute(query)]
+            rows = await with_amendments(connection, stored)
             wamids = [row["wamid"] for row in rows if row["direction"] == "outbound" and row["wamid"]]
             history: dict[str, list[dict[str, Any]]] = {}
             if wamids:
@@ -182,7 +194,13 @@ class ConversationQueries:
     async def messages_after(self, cursor: int, limit: int = 200) -> list[dict[str, Any]]:
         query = sa.select(messages).where(messages.c.id > cursor).order_by(messages.c.id).limit(limit)
         async with self._store.connect() as connection:
-            return [message_json(row._mapping) for row in await connection.execute(query)]
+            stored = [message_json(row._mapping) for row in await connection.execute(query)]
+            return await with_amendments(connection, stored)
+
+    async def amendments_after(self, cursor: int, limit: int = 200) -> list[dict[str, Any]]:
+        """New edits and deletions of stored guest messages, each with its message's thread."""
+        async with self._store.connect() as connection:
+            return await amendments_after(connection, cursor, limit)
 
     async def statuses_after(self, cursor: int, limit: int = 200) -> list[dict[str, Any]]:
         """New status webhooks with the conversation of their message (statuses of unknown messages skipped)."""
@@ -209,12 +227,13 @@ class ConversationQueries:
                 for row in await connection.execute(query)
             ]
 
-    async def cursors(self) -> tuple[int, int]:
-        """The newest message id and status id: where a live stream starts."""
+    async def cursors(self) -> tuple[int, int, int]:
+        """The newest message, status and amendment ids: where a live stream starts."""
         async with self._store.connect() as connection:
             message = (await connection.execute(sa.select(sa.func.max(messages.c.id)))).scalar()
             status = (await connection.execute(sa.select(sa.func.max(statuses.c.id)))).scalar()
-        return int(message or 0), int(status or 0)
+            amendment = (await connection.execute(sa.select(sa.func.max(message_amendments.c.id)))).scalar()
+        return int(message or 0), int(status or 0), int(amendment or 0)
 
 
 def message_json(row: Any) -> dict[str, Any]:
@@ -269,12 +288,14 @@ def _summaries() -> sa.sql.Select:
         conversations.c.business_id,
         conversations.c.wa_id,
         conversations.c.profile_name,
+        conversations.c.phone,
+        conversations.c.username,
         conversations.c.last_inbound_at,
         sa.func.coalesce(handoffs.c.holder, BOT).label("holder"),
         handoffs.c.reason,
         handoffs.c.since,
         last.c.created_at.label("last_activity"),
-        last.c.text.label("last_text"),
+        sa.case((revoked(last), None), else_=last.c.text).label("last_text"),
         last.c.origin.label("last_origin"),
         unread_count.label("unread"),
     ).select_from(
@@ -298,6 +319,8 @@ def _summary(row: Any) -> ConversationSummary:
         row.last_text,
         row.last_origin,
         int(row.unread or 0),
+        row.phone,
+        row.username,
     )
 
 

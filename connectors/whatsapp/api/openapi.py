@@ -37,10 +37,23 @@ HANDOFF = _object(
 )
 WINDOW = _object(["open", "closes_at"], open=BOOLEAN, closes_at=_nullable(NUMBER))
 CONVERSATION = _object(
-    ["business_id", "wa_id", "profile_name", "handoff", "window", "last_activity", "last_text", "unread"],
+    [
+        "business_id",
+        "wa_id",
+        "profile_name",
+        "phone",
+        "username",
+        "handoff",
+        "window",
+        "last_activity",
+        "last_text",
+        "unread",
+    ],
     business_id=STRING,
-    wa_id=STRING,
+    wa_id={**STRING, "description": "the guest's key: their phone number, or a business-scoped user id"},
     profile_name=_nullable(STRING),
+    phone=_nullable(STRING),
+    username=_nullable(STRING),
     handoff=_object(
         ["holder", "state", "reason", "since"],
         holder=STRING,
@@ -71,6 +84,9 @@ MESSAGE = _object(
         "status",
         "error",
         "pricing",
+        "edited",
+        "deleted",
+        "deleted_at",
     ],
     id=INTEGER,
     business_id=STRING,
@@ -79,7 +95,7 @@ MESSAGE = _object(
     origin=_nullable(STRING),
     wamid=_nullable(STRING),
     type=STRING,
-    text=_nullable(STRING),
+    text={**_nullable(STRING), "description": "as the guest first wrote it; null once they deleted the message"},
     created_at=NUMBER,
     wa_timestamp=_nullable(INTEGER),
     state=STRING,
@@ -91,6 +107,12 @@ MESSAGE = _object(
     blocked_reason=_nullable(STRING),
     pricing=_nullable({"type": "object"}),
     statuses={"type": "array", "items": STATUS},
+    edited={
+        **_nullable(_object(["text", "at"], text=_nullable(STRING), at=INTEGER)),
+        "description": "the guest's newest edit of their message: its text and WhatsApp's time; null if never edited",
+    },
+    deleted={**BOOLEAN, "description": "the guest deleted the message for everyone: its text is no longer served"},
+    deleted_at=_nullable(INTEGER),
 )
 HANDOFF_EVENT = _object(
     ["id", "at", "from", "to", "reason", "actor"],
@@ -319,7 +341,8 @@ SPEC: dict[str, Any] = {
         },
         "/events": {
             "get": {
-                "summary": "server-sent events: message, status, handoff (token in the header or ?token=)",
+                "summary": "server-sent events: message, status, amendment (a guest's edit or deletion), handoff "
+                "(token in the header or ?token=)",
                 "parameters": [{"name": "token", "in": "query", "schema": STRING}],
                 "responses": {
                     "200": {"description": "an event stream", "content": {"text/event-stream": {"schema": STRING}}},

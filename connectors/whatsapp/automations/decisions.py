@@ -3,9 +3,10 @@ thousands; the guests' consent from their own messages; template news from webho
 
 Deciding a message: the guest's window (at the time it is due), consent, language (explicit, else the
 language of the guest's last message, else their number's country), then `choose_message` for a purpose, the
-catalog for an explicit template (parameters checked so 132000/132005 never reach the API), the price, the
-hotel's marketing budget, and the hotel's quiet hours for scheduled and batch sends. A message is refused
-with a reason (HTTP 409) when it can never be sent as asked; otherwise it is queued and accounted for.
+catalog for an explicit template (parameters checked so 132000/132005 never reach the API), for a marketing
+template the guest's own choice in WhatsApp (a stop refuses it), the price, the hotel's marketing budget,
+and the hotel's quiet hours for scheduled and batch sends. A message is refused with a reason (HTTP 409)
+when it can never be sent as asked; otherwise it is queued and accounted for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cloudapi.inbound import TemplateStatusUpdate
+from cloudapi.outbound import PhoneNumberRequiredError, check_template_recipient
 from cloudapi.templates import CatalogTemplate, parameter_problems
 from cloudapi.window import EntryPoints, window_state
 from connectors.whatsapp.automations.consent import confirmation, is_opt_out
@@ -31,8 +33,15 @@ from connectors.whatsapp.automations.requests import MessageRequest, Refusal
 from connectors.whatsapp.costs import Charge, RateCard, entry_points_of, month_bounds, price
 from connectors.whatsapp.sending import Recipient, Sender
 from connectors.whatsapp.settings import AutomationSettings
-from connectors.whatsapp.store import GatewayStore, InboundRecord, LastInbound, conversations, messages
-from connectors.whatsapp.templates import HOLDING_STATUSES, TemplateCatalog, TemplateEvent
+from connectors.whatsapp.store import (
+    GatewayStore,
+    InboundRecord,
+    LastInbound,
+    conversations,
+    marketing_stopped,
+    messages,
+)
+from connectors.whatsapp.templates import HOLDING_STATUSES, TemplateCatalog, TemplateEvent, TemplateNews
 from hotel.facts import Hotel
 from hotel.language import detect_language, language_of_number
 from hotel.template_choice import ChoiceError, FreeText, TemplateChoice, choose_message
@@ -44,12 +53,14 @@ DECISIONS_PER_TURN = 25
 
 @dataclass(frozen=True)
 class GuestFacts:
-    """What the gateway knows of a guest when deciding a message."""
+    """What the gateway knows of a guest when deciding a message: `opted_out` of every automation message (an
+    opt-out word), `marketing_stopped` in WhatsApp (`store.guest_preferences`: marketing templates only)."""
 
     last_inbound: LastInbound | None
     opted_out: bool
     language: str
     entry_points: EntryPoints = field(default_factory=EntryPoints)
+    marketing_stopped: bool = False
 
 
 def lane_of(body: Mapping[str, Any], category: str | None) -> int:
@@ -85,10 +96,28 @@ class Automations:
 
     # --- deciding --------------------------------------------------------------------------------------
 
+    async def filed(self, requests: Sequence[MessageRequest]) -> list[MessageRequest]:
+        """The requests with each guest under their key: a phone number a guest first known by a BSUID gave
+        later (or the reverse) names that guest's one thread, window and consent (`store.guest_ids`)."""
+        by_business: dict[str, set[str]] = {}
+        for request in requests:
+            by_business.setdefault(request.business_id, set()).add(request.guest.wa_id)
+        keys = {
+            (business, identity): key
+            for business, identities in by_business.items()
+            for identity, key in (await self.store.guest_keys(business, sorted(identities))).items()
+        }
+        return [
+            request
+            if keys[(request.business_id, request.guest.wa_id)] == request.guest.wa_id
+            else replace(request, guest=replace(request.guest, wa_id=keys[(request.business_id, request.guest.wa_id)]))
+            for request in requests
+        ]
+
     async def guest_facts(self, business_id: str, wa_ids: Sequence[str]) -> dict[str, GuestFacts]:
-        """Window, consent, language and free entry points of many guests of one number: one query per 500
-        guests. The language is the one of the guest's last message when it was text (what the assistant
-        answered in), else their number's."""
+        """Window, consent (a marketing stop even of a guest who never wrote), language and free entry points
+        of many guests of one number: one query per 500 guests. The language is the one of the guest's last
+        message when it was text (what the assistant answered in), else their number's."""
         unique = sorted(set(wa_ids))
         last_message = sa.and_(
             messages.c.direction == "inbound",
@@ -104,22 +133,33 @@ class Automations:
                         conversations.c.wa_id,
                         conversations.c.last_inbound_at,
                         conversations.c.last_inbound_wamid,
+                        conversations.c.phone,
                         messages.c.text,
                     )
                     .select_from(conversations.outerjoin(messages, last_message))
                     .where(conversations.c.business_id == business_id, conversations.c.wa_id.in_(chunk))
                 )
                 for row in await connection.execute(query):
-                    last = LastInbound(row.last_inbound_at, row.last_inbound_wamid) if row.last_inbound_at else None
+                    last = (
+                        LastInbound(row.last_inbound_at, row.last_inbound_wamid, row.phone)
+                        if row.last_inbound_at
+                        else None
+                    )
                     language = detect_language(row.text, None, row.wa_id) if row.text else language_of_number(row.wa_id)
                     facts[row.wa_id] = GuestFacts(last, False, language)
             opted_out = await self.outbox.opted_out(business_id, unique, connection) if facts else set()
             now = self._clock()
             referred = await entry_points_of(connection, business_id, unique, now, now) if facts else {}
+            stopped = await marketing_stopped(connection, business_id, unique)
         return {
-            wa_id: replace(facts[wa_id], opted_out=wa_id in opted_out, entry_points=referred.get(wa_id, EntryPoints()))
+            wa_id: replace(
+                facts[wa_id],
+                opted_out=wa_id in opted_out,
+                entry_points=referred.get(wa_id, EntryPoints()),
+                marketing_stopped=wa_id in stopped,
+            )
             if wa_id in facts
-            else GuestFacts(None, False, language_of_number(wa_id))
+            else GuestFacts(None, False, language_of_number(wa_id), marketing_stopped=wa_id in stopped)
             for wa_id in unique
         }
 
@@ -166,6 +206,17 @@ class Automations:
             return chosen
         body, template, purpose_language = chosen
         category = template.category if template else None
+        if category == "MARKETING" and facts.marketing_stopped:
+            return Refusal(
+                409,
+                "opted_out",
+                "the guest stopped marketing messages from this number in WhatsApp; "
+                "they receive them again once they resume them there (utility templates still go)",
+            )
+        try:
+            check_template_recipient(category or "", (facts.last_inbound and facts.last_inbound.phone) or wa_id)
+        except PhoneNumberRequiredError as error:
+            return Refusal(422, "phone_number_required", str(error))
         kind = category.lower() if category else "service"
         if service_used is None and kind == "service":
             service_used = await self.service_used(request.business_id, due)
@@ -266,6 +317,7 @@ class Automations:
     async def decide_batch(self, business_id: str, requests: Sequence[MessageRequest], origin: str) -> list[NewMessage]:
         """Every message of a batch, refused ones included (state `refused` with the reason), so the batch
         accounts for each."""
+        requests = await self.filed(requests)
         facts = await self.guest_facts(business_id, [r.guest.wa_id for r in requests])
         service = await self.service_used(business_id, self._clock())
         decided: list[NewMessage] = []
@@ -344,9 +396,13 @@ class Automations:
         last = LastInbound(record.wa_timestamp, record.wamid)
         await sender.send(Recipient(record.business_id, record.wa_id), body, origin="gateway", last_inbound=last)
 
-    async def template_updates(self, updates: Sequence[TemplateStatusUpdate]) -> None:
-        """Apply template status webhooks; an approved template releases the messages held for it."""
+    async def template_updates(self, updates: Sequence[TemplateNews]) -> None:
+        """Apply template webhooks: a status (an approved template releases the messages held for it), a
+        quality score or a category notice (`TemplateCatalog.apply_review`)."""
         for update in updates:
+            if not isinstance(update, TemplateStatusUpdate):
+                await self.catalog.apply_review(update)
+                continue
             if not (update.waba_id and update.name and update.language):
                 continue
             status = update.event.upper()

@@ -176,7 +176,8 @@ class Dispatcher:
                 self._sends[message.id] = task
 
     async def _screen(self, number: str, group: Sequence[QueuedMessage]) -> list[QueuedMessage]:
-        """Consent, template status and the window, checked again now that the messages are due."""
+        """Consent (and a marketing stop, for a template that is marketing now), template status and the window,
+        checked again now that the messages are due."""
         hotel = self._hotels[number]
         facts = await self._automations.guest_facts(number, [m.wa_id for m in group])
         templates = await self._automations.catalog.templates_of(hotel.business_account_id)
@@ -201,6 +202,10 @@ class Dispatcher:
                     status = template.status if template else "missing"
                     title = f"template {message.template_name} ({message.template_language}) is {status}"
                     self._finished(Outcome(message.id, "failed", error_title=title))
+                    continue
+                if template.category == "MARKETING" and guest.marketing_stopped:
+                    title = "the guest stopped marketing messages in WhatsApp before it was sent"
+                    self._finished(Outcome(message.id, "cancelled", error_title=title))
                     continue
                 if template.status in HOLDING_STATUSES:
                     self._finished(Outcome(message.id, "held", error_title=f"template is {template.status}"))
@@ -271,7 +276,10 @@ class Dispatcher:
             self._scheduled[message.business_id] -= 1
 
     async def _send(self, message: QueuedMessage) -> Outcome:
-        request = addressed(message.body, message.wa_id, callback_data=message.callback_data)
+        guest = self._guests.get(message.id)
+        # The number WhatsApp last gave for the guest, when their key is another id (a BSUID, an old number).
+        to = (guest.last_inbound.phone if guest is not None and guest.last_inbound else None) or message.wa_id
+        request = addressed(message.body, to, callback_data=message.callback_data)
         try:
             # The queue retries by itself, later and with the number slowed down: one attempt per send here.
             wamid = await self._graph.send(message.business_id, request, attempts=1)

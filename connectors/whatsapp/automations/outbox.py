@@ -36,7 +36,7 @@ from connectors.whatsapp.automations.outbox_records import (
     entry_from_row,
 )
 from connectors.whatsapp.costs import Charge
-from connectors.whatsapp.store import GatewayStore, Upsert, delivery_of, metadata, statuses
+from connectors.whatsapp.store import GatewayStore, Upsert, delivery_of, guest_id, metadata, statuses
 
 outbox = sa.Table(
     "outbox",
@@ -44,7 +44,7 @@ outbox = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("batch_id", sa.String(32), index=True),
     sa.Column("business_id", sa.String(32), nullable=False),
-    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("wa_id", guest_id(), nullable=False),
     sa.Column("region", sa.String(8), nullable=False),
     sa.Column("origin", sa.String(64), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
@@ -102,7 +102,7 @@ consent = sa.Table(
     "consent",
     metadata,
     sa.Column("business_id", sa.String(32), primary_key=True),
-    sa.Column("wa_id", sa.String(64), primary_key=True),
+    sa.Column("wa_id", guest_id(), primary_key=True),
     sa.Column("opted_out", sa.Boolean, nullable=False),
     # WhatsApp's timestamp of the guest message that set it: a late redelivery cannot undo a newer choice.
     sa.Column("changed_at", sa.BigInteger, nullable=False),

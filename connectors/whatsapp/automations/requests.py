@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cloudapi.phones import GuestNumber, NumberError, parse_guest_number
+from cloudapi.phones import GuestNumber, NumberError, parse_guest
 from hotel.template_choice import PURPOSES
 
 __all__ = ["MessageRequest", "Problem", "Refusal", "TemplateRequest", "read_batch", "read_message"]
@@ -85,11 +85,14 @@ def read_message(
     to = raw.get("to")
     if not isinstance(to, str | int) or not str(to).strip():
         problems.append(
-            Problem(f"{where}to", "required: the guest's number with its country code, e.g. +34 612 34 56 78")
+            Problem(
+                f"{where}to",
+                "required: the guest's number with its country code, e.g. +34 612 34 56 78, or their WhatsApp user id",
+            )
         )
     else:
         try:
-            guest = parse_guest_number(str(to))
+            guest = parse_guest(str(to))
         except NumberError as error:
             problems.append(Problem(f"{where}to", str(error)))
     chosen = [key for key in ("purpose", "template", "text") if raw.get(key) not in (None, "")]

@@ -5,7 +5,7 @@ templates, and report costs.
     GET  /api/v1/messages/{id}      its state (queued ... sent, delivered, read, failed), error and cost
     POST /api/v1/batches            up to 10,000 messages: 202 at once with the batch id
     GET  /api/v1/batches/{id}       progress counts and each message's outcome
-    GET  /api/v1/templates          the synced catalog with each template's status
+    GET  /api/v1/templates          the synced catalog: each template's status, quality score, upcoming category
     POST /api/v1/templates/sync     sync it again from the management API
     GET  /api/v1/reports/costs      a month's costs (JSON, or CSV with Accept: text/csv or ?format=csv)
 
@@ -204,7 +204,9 @@ class AutomationRoutes:
         wabas = sorted({h.business_account_id for h in hotels})
         result = []
         for waba_id in wabas:
+            reviews = await parts.catalog.reviews(waba_id)
             for t in await parts.catalog.templates_of(waba_id, fresh=True):
+                review = reviews.get((t.name, t.language))
                 result.append(
                     {
                         "waba_id": waba_id,
@@ -214,6 +216,8 @@ class AutomationRoutes:
                         "status": t.status,
                         "parameters": t.parameter_count,
                         "sendable": t.approved,
+                        "quality_score": review.quality_score if review else None,
+                        "upcoming_category": review.upcoming(self.gateway.clock()) if review else None,
                     }
                 )
         return json({"templates": result})
@@ -249,7 +253,8 @@ class AutomationRoutes:
         since, until = month_bounds(start)
         hotel = parts.hotels[business]
         templates = await parts.catalog.templates_of(hotel.business_account_id)
-        sent = await month_messages(self.gateway.store, business, since, until, templates)
+        changes = await parts.catalog.category_changes(hotel.business_account_id)
+        sent = await month_messages(self.gateway.store, business, since, until, templates, changes)
         report = cost_report(parts.card, business, month, sent)
         wants_csv = request.args.get("format") == "csv" or "text/csv" in request.headers.get("accept", "")
         if wants_csv:
@@ -307,6 +312,7 @@ async def _decide_and_queue(
     if isinstance(read, list):
         status, body = _invalid(read)
     else:
+        [read] = await parts.automations.filed([read])
         facts = (await parts.automations.guest_facts(read.business_id, [read.guest.wa_id]))[read.guest.wa_id]
         decided = await parts.automations.decide(read, origin, facts)
         if isinstance(decided, Refusal):

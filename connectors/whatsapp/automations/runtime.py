@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 
 from background import BackgroundTasks
 from cloudapi.graph import GraphClient
-from cloudapi.inbound import TemplateStatusUpdate
 from connectors.whatsapp.automations.decisions import Automations
 from connectors.whatsapp.automations.dispatcher import Dispatcher
 from connectors.whatsapp.automations.outbox import Outbox
@@ -20,7 +19,7 @@ from connectors.whatsapp.costs import load_rate_card
 from connectors.whatsapp.sending import Sender
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import GatewayStore, InboundRecord
-from connectors.whatsapp.templates import TemplateCatalog
+from connectors.whatsapp.templates import TemplateCatalog, TemplateNews
 from hotel.facts import Hotel
 
 log = logging.getLogger(__name__)
@@ -78,9 +77,7 @@ class AutomationRuntime:
                 results[waba_id] = f"failed: {error}"
         return results
 
-    async def after_batch(
-        self, new: list[InboundRecord], template_updates: list[TemplateStatusUpdate]
-    ) -> list[InboundRecord]:
+    async def after_batch(self, new: list[InboundRecord], template_updates: list[TemplateNews]) -> list[InboundRecord]:
         if template_updates:
             await self.automations.template_updates(template_updates)
         return await self.automations.guest_messages(new, self.sender) if new else new

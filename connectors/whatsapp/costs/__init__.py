@@ -2,7 +2,7 @@
 entry points from ads (`entry_points`), a month's messages read from the store (`source`) and the report
 with its reconciliation against Meta's pricing objects (`reports`).
 
-Imports the store and `cloudapi`.
+Imports the store, the template catalog's category history and `cloudapi`.
 """
 
 from connectors.whatsapp.costs.entry_points import entry_points_of

@@ -1,10 +1,11 @@
-"""Reads a hotel number's month of outbound messages from the store for the cost report."""
+"""Reads a hotel number's month of outbound messages from the store for the cost report, each template send
+with the category its template had when it was sent (a category Meta changed since reprices no earlier send)."""
 
 from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -14,16 +15,23 @@ from cloudapi.window import WINDOW
 from connectors.whatsapp.costs.entry_points import entry_points_of
 from connectors.whatsapp.costs.reports import SentMessage
 from connectors.whatsapp.store import GatewayStore, delivery_of, messages
+from connectors.whatsapp.templates import CategoryChange, category_at
 
 DELIVERED = ("delivered", "read", "played")
 
 
 async def month_messages(
-    store: GatewayStore, business_id: str, since: float, until: float, templates: Sequence[CatalogTemplate]
+    store: GatewayStore,
+    business_id: str,
+    since: float,
+    until: float,
+    templates: Sequence[CatalogTemplate],
+    category_changes: Mapping[tuple[str, str], Sequence[CategoryChange]] | None = None,
 ) -> list[SentMessage]:
-    """Every outbound message the number got accepted in [since, until), priced by kind, window and free
-    entry point."""
-    categories = {(t.name, t.language): t.category.lower() for t in templates}
+    """Every outbound message the number got accepted in [since, until), priced by kind (a template by its
+    category at the time, from `category_changes`), window and free entry point."""
+    categories = {(t.name, t.language): t.category for t in templates}
+    changes = category_changes or {}
     window = WINDOW.total_seconds()
     async with store.connect() as connection:
         sent = (
@@ -65,8 +73,9 @@ async def month_messages(
         kind = "service"
         if row.type == "template":
             template = json.loads(row.body or "{}").get("template") or {}
-            language = (template.get("language") or {}).get("code", "")
-            kind = categories.get((template.get("name"), language), "unknown")
+            key = (template.get("name"), (template.get("language") or {}).get("code", ""))
+            current = categories.get(key)
+            kind = category_at(changes.get(key, ()), current, row.created_at).lower() if current else "unknown"
         times = inbound.get(row.wa_id, [])
         newest = bisect.bisect_right(times, row.created_at)
         delivery = deliveries.get(row.wamid)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.whatsapp.handoff.rules import BOT, Handoff
-from connectors.whatsapp.store import GatewayStore, Upsert, metadata
+from connectors.whatsapp.store import GatewayStore, Upsert, guest_id, metadata
 
 COMPARE_AND_SET_ATTEMPTS = 5
 
@@ -26,7 +26,7 @@ handoffs = sa.Table(
     "handoffs",
     metadata,
     sa.Column("business_id", sa.String(32), primary_key=True),
-    sa.Column("wa_id", sa.String(64), primary_key=True),
+    sa.Column("wa_id", guest_id(), primary_key=True),
     sa.Column("holder", sa.String(96), nullable=False),
     sa.Column("reason", sa.String(32)),
     sa.Column("since", sa.Float),
@@ -39,7 +39,7 @@ handoff_events = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("business_id", sa.String(32), nullable=False),
-    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("wa_id", guest_id(), nullable=False),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("from_holder", sa.String(96), nullable=False),
     sa.Column("to_holder", sa.String(96), nullable=False),

@@ -92,9 +92,9 @@ class Sender:
         """Send `body` unless the window forbids it; `last_inbound` spares the look-up when the caller has it.
         `key` makes the send once-only (a bot answer's is its guest message and its place in the turn)."""
         key = key or f"send:{uuid.uuid4().hex}"
+        if last_inbound == "unknown":
+            last_inbound = await self._store.last_inbound(recipient.business_id, recipient.wa_id)
         if not is_template(body):
-            if last_inbound == "unknown":
-                last_inbound = await self._store.last_inbound(recipient.business_id, recipient.wa_id)
             last = last_inbound.at if last_inbound is not None else None
             if not window_state(last, self._clock()).open:
                 reason = (
@@ -103,7 +103,10 @@ class Sender:
                     else "customer service window closed: the guest's last message is over 24 hours old"
                 )
                 return await self.withhold(recipient, body, origin, reason, key)
-        message = addressed(body, recipient.wa_id, context_message_id=context_id, callback_data=key)
+        # The number WhatsApp last gave for the guest, when their key is another id (their first, a BSUID, or
+        # the number they changed from); else the key itself, addressed `to` a number or `recipient` a BSUID.
+        to = (last_inbound.phone if last_inbound is not None else None) or recipient.wa_id
+        message = addressed(body, to, context_message_id=context_id, callback_data=key)
         slot = await self._store.record_send(self._record(recipient, message, origin, "sending", key), self._clock())
         if slot.earlier == "sending":
             slot = await self._settled(slot)

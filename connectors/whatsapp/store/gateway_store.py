@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from cloudapi.errors import ErrorInfo
 from cloudapi.inbound import parse_pricing
 from cloudapi.window import ENTRY_POINT_SOURCES
+from connectors.whatsapp.store.batch_news import record_news
 from connectors.whatsapp.store.engine import StoreClosedError, engine_for, writers_of
+from connectors.whatsapp.store.guest_ids import FIND_GUESTS, file_records, filed_guests
 from connectors.whatsapp.store.records import (
     BatchContents,
     InboundRecord,
@@ -38,6 +40,7 @@ from connectors.whatsapp.store.schema import (
     messages,
     metadata,
     statuses,
+    widen_later_columns,
 )
 from connectors.whatsapp.store.statements import (
     CLAIM_WEBHOOKS,
@@ -82,6 +85,15 @@ def _outbound_row(record: OutboundRecord, now: float) -> dict[str, Any]:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _guest_columns(record: InboundRecord) -> dict[str, str | None]:
+    """What a guest message tells of its guest: the number to write to (a changed number's new one), the user
+    id and the username."""
+    ids = record.ids
+    if ids is None:
+        return {"phone": None, "user_id": None, "username": None}
+    return {"phone": ids.new_phone or ids.phone, "user_id": ids.new_user_id or ids.user_id, "username": ids.username}
 
 
 def _entry_point_row(record: InboundRecord) -> dict[str, Any] | None:
@@ -198,6 +210,7 @@ class GatewayStore:
                 await connection.execute(LOCK_SCHEMA)
             await connection.run_sync(metadata.create_all)
             await connection.run_sync(add_later_columns)
+            await connection.run_sync(widen_later_columns)
             await connection.run_sync(create_later_indexes)
 
     async def close(self) -> None:
@@ -253,6 +266,7 @@ class GatewayStore:
             # any conversation row (each kind in one sorted order), so the two never wait on each other.
             await self.record_statuses(connection, contents.statuses, now)
             new = await self._insert_inbound(connection, token, contents.inbound, now)
+            await record_news(connection, contents, now)
             await self._note_problems(connection, contents.finished)
         return new
 
@@ -272,6 +286,11 @@ class GatewayStore:
         unique: dict[str, InboundRecord] = {}
         for record in inbound:
             unique.setdefault(record.wamid, record)  # a batch may carry a message twice (Meta redelivered it)
+        known = await filed_guests(connection, list(unique.values()))
+        filed, new_ids = file_records(list(unique.values()), known, now)
+        unique = {record.wamid: record for record in filed}
+        if new_ids:
+            await self._statements.new_guest_id.run(connection, new_ids)
         rows = [
             {
                 "direction": "inbound",
@@ -284,7 +303,7 @@ class GatewayStore:
                 "meta": _dumps(r.meta),
                 "wa_timestamp": r.wa_timestamp,
                 "created_at": now,
-                "state": "dispatched",
+                "state": "dispatched" if r.for_bot else "handled",
                 "claimed_by": token,
                 "claimed_at": now,
                 "status_rank": 0,
@@ -300,15 +319,17 @@ class GatewayStore:
                 "business_id": r.business_id,
                 "wa_id": r.wa_id,
                 "profile_name": r.profile_name,
-                "last_inbound_at": r.wa_timestamp,
-                "last_inbound_wamid": r.wamid,
+                # A message about the guest (a changed number) opens no window: it names no newest message.
+                "last_inbound_at": r.wa_timestamp if r.for_bot else None,
+                "last_inbound_wamid": r.wamid if r.for_bot else None,
                 "updated_at": now,
+                **_guest_columns(r),
             }
             for r in sorted(unique.values(), key=lambda r: (r.business_id, r.wa_id, r.wa_timestamp))
         ]
         await self._statements.conversation_upsert.run(connection, conversation_rows)
         mine = set((await connection.execute(CLAIMED_MESSAGES, {"m": list(unique), "c": token})).scalars())
-        new = {wamid: record for wamid, record in unique.items() if wamid in mine}
+        new = {wamid: record for wamid, record in unique.items() if wamid in mine and record.for_bot}
         referred = [row for row in map(_entry_point_row, new.values()) if row is not None]
         if referred:
             await self._statements.new_entry_point.run(connection, referred)
@@ -325,7 +346,17 @@ class GatewayStore:
             row = (await connection.execute(LAST_INBOUND, {"b": business_id, "w": wa_id})).first()
         if row is None or row.last_inbound_at is None:
             return None
-        return LastInbound(row.last_inbound_at, row.last_inbound_wamid)
+        return LastInbound(row.last_inbound_at, row.last_inbound_wamid, row.phone)
+
+    async def guest_keys(self, business_id: str, identities: Sequence[str]) -> dict[str, str]:
+        """The key of each guest the `identities` name (phone numbers or BSUIDs, see `guest_ids`): the key an
+        id is filed under, else the id itself."""
+        keys = {identity: identity for identity in identities}
+        if keys:
+            async with self.connect() as connection:
+                for row in await connection.execute(FIND_GUESTS, {"b": [business_id], "i": sorted(keys)}):
+                    keys[row.identity] = row.guest
+        return keys
 
     # --- business messages and statuses ------------------------------------------------------------------
 

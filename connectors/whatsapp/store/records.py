@@ -6,18 +6,45 @@ the sender and the outbox into the store is typed. Raw JSON stays raw only where
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from cloudapi.errors import ErrorInfo
 from cloudapi.inbound import Conversation, Pricing, Referral
+
+if TYPE_CHECKING:  # their modules build statements, which need these records: names for annotations only
+    from connectors.whatsapp.store.account_events import AccountEvent
+    from connectors.whatsapp.store.amendments import Amendment
+    from connectors.whatsapp.store.guest_preferences import MarketingPreference
+
+
+@dataclass(frozen=True)
+class GuestIds:
+    """Every id WhatsApp gave for the guest of one message: the phone number and the business-scoped user id
+    (either may be missing, never both), a parent user id, the username; and, for a system message saying the
+    guest changed number or user id, the new one. The store files them all under one guest (`guest_ids`)."""
+
+    phone: str | None
+    user_id: str | None
+    parent_user_id: str | None = None
+    username: str | None = None
+    new_phone: str | None = None
+    new_user_id: str | None = None
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """The ids that name this guest, the phone number first (the key a new guest gets)."""
+        ids = (self.phone, self.user_id, self.parent_user_id, self.new_phone, self.new_user_id)
+        return tuple(dict.fromkeys(i for i in ids if i))
 
 
 @dataclass(frozen=True)
 class InboundRecord:
     """A guest message as the processor records it: `meta` is what the bot is given with it (the channel's
     metadata, stored as it is); `referral` the ad or Page button it came from, which may open a free entry
-    point."""
+    point. `wa_id` is the guest's key: the phone number, else the user id, until the store files `ids`
+    under the key the guest already has. `for_bot` is False for a message that only says something about the
+    guest (a changed number), kept in the thread but never a turn."""
 
     business_id: str
     wa_id: str
@@ -28,6 +55,8 @@ class InboundRecord:
     wa_timestamp: int
     profile_name: str | None
     referral: Referral | None = None
+    ids: GuestIds | None = None
+    for_bot: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,19 +118,26 @@ def stored_error(code: int | None, title: str | None, details: str | None) -> Er
 
 @dataclass(frozen=True)
 class LastInbound:
-    """WhatsApp's timestamp and id of a guest's newest message to one business number."""
+    """WhatsApp's timestamp and id of a guest's newest message to one business number; `phone` the number
+    WhatsApp last gave for them, which messages go to when the guest's key is another id."""
 
     at: int
     wamid: str | None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
 class BatchContents:
-    """What a batch of stored webhooks carries, as the processor interprets it."""
+    """What a batch of stored webhooks carries, as the processor interprets it: guest messages, statuses and
+    each webhook's outcome, then what the store records beside them (`batch_news`): the guests' edits and
+    deletions, their marketing preferences and the account's events."""
 
     inbound: list[InboundRecord]
     statuses: list[StatusRecord]
     finished: list[tuple[int, str, str | None]]
+    amendments: list[Amendment] = field(default_factory=list)
+    preferences: list[MarketingPreference] = field(default_factory=list)
+    account_events: list[AccountEvent] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,17 @@ STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 9}
 
 metadata = sa.MetaData()
 
+GUEST_ID_LENGTH = 140
+"""A guest's id in every table (`wa_id` columns): a phone number, or a business-scoped user id of up to 128
+letters or digits after its country and `ENT.` (`cloudapi.user_ids`). Older stores had 64 characters:
+`widen_later_columns` makes room on PostgreSQL (SQLite does not enforce a length)."""
+
+
+def guest_id() -> sa.String:
+    """The type of a column holding a guest's id (see `GUEST_ID_LENGTH`)."""
+    return sa.String(GUEST_ID_LENGTH)
+
+
 inbox = sa.Table(
     "inbox",
     metadata,
@@ -34,23 +45,28 @@ conversations = sa.Table(
     "conversations",
     metadata,
     sa.Column("business_id", sa.String(32), primary_key=True),
-    sa.Column("wa_id", sa.String(64), primary_key=True),
+    sa.Column("wa_id", guest_id(), primary_key=True),
     sa.Column("profile_name", sa.String(256)),
     sa.Column("last_inbound_at", sa.BigInteger),
     sa.Column("last_inbound_wamid", sa.String(256)),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("user_id", guest_id()),
+    sa.Column("username", sa.String(128)),
     sa.Index("ix_conversations_activity", "updated_at", "business_id", "wa_id"),
 )
 """One row per thread, from its first message either way. `updated_at` is when the thread last had a message
 (the guest's or the business's): the agents' list reads its newest threads off the index instead of finding
-every thread's last message."""
+every thread's last message. `wa_id` is the thread's key, the guest's first id (see `guest_ids`); `phone`,
+`user_id` and `username` are the newest WhatsApp gave: the gateway writes to `phone` when it differs from the
+key (a guest first known by a BSUID, or one who changed their number)."""
 
 entry_points = sa.Table(
     "entry_points",
     metadata,
     sa.Column("wamid", sa.String(256), primary_key=True),
     sa.Column("business_id", sa.String(32), nullable=False),
-    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("wa_id", guest_id(), nullable=False),
     sa.Column("referred_at", sa.BigInteger, nullable=False),
     sa.Column("source_type", sa.String(16), nullable=False),
     sa.Column("source_id", sa.String(128)),
@@ -66,7 +82,7 @@ messages = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("direction", sa.String(8), nullable=False),
     sa.Column("business_id", sa.String(32), nullable=False),
-    sa.Column("wa_id", sa.String(64), nullable=False),
+    sa.Column("wa_id", guest_id(), nullable=False),
     sa.Column("wamid", sa.String(256)),
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("text", sa.Text),
@@ -115,7 +131,7 @@ statuses = sa.Table(
     sa.Column("wamid", sa.String(256), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("wa_timestamp", sa.BigInteger),
-    sa.Column("recipient_id", sa.String(64)),
+    sa.Column("recipient_id", guest_id()),
     sa.Column("error_code", sa.Integer),
     sa.Column("error_title", sa.Text),
     sa.Column("error_details", sa.Text),
@@ -134,6 +150,23 @@ def create_later_indexes(connection: Any) -> None:
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(connection, checkfirst=True)
+
+
+def widen_later_columns(connection: Any) -> None:
+    """Columns made longer since a store was created (guest ids: `GUEST_ID_LENGTH`), widened on PostgreSQL,
+    which enforces lengths; widening twice at once is harmless."""
+    if connection.dialect.name != "postgresql":
+        return
+    inspector = sa.inspect(connection)
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"]: column["type"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            wanted, found = getattr(column.type, "length", None), getattr(present.get(column.name), "length", None)
+            if wanted and found and found < wanted:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f'ALTER TABLE {table.name} ALTER COLUMN "{column.name}" TYPE {kind}')
 
 
 def add_later_columns(connection: Any) -> None:

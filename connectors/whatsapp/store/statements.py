@@ -19,6 +19,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
+from connectors.whatsapp.store.guest_ids import guest_ids
 from connectors.whatsapp.store.schema import conversations, entry_points, inbox, messages, statuses
 
 LOCK_SCHEMA = sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway schema'))")
@@ -53,9 +54,9 @@ CLAIMED_MESSAGES = sa.select(messages.c.wamid).where(
 FINISH_DISPATCH = (
     messages.update().where(_INBOUND, messages.c.wamid == sa.bindparam("m")).values(state=sa.bindparam("s"))
 )
-LAST_INBOUND = sa.select(conversations.c.last_inbound_at, conversations.c.last_inbound_wamid).where(
-    conversations.c.business_id == sa.bindparam("b"), conversations.c.wa_id == sa.bindparam("w")
-)
+LAST_INBOUND = sa.select(
+    conversations.c.last_inbound_at, conversations.c.last_inbound_wamid, conversations.c.phone
+).where(conversations.c.business_id == sa.bindparam("b"), conversations.c.wa_id == sa.bindparam("w"))
 FINISH_SEND = (
     messages.update()
     .where(messages.c.id == sa.bindparam("i"), messages.c.state.in_(("sending", "unknown")))
@@ -138,6 +139,7 @@ class Statements:
         self.new_message = upsert(insert(messages).on_conflict_do_nothing())
         self.new_status = upsert(insert(statuses).on_conflict_do_nothing())
         self.new_entry_point = upsert(insert(entry_points).on_conflict_do_nothing())
+        self.new_guest_id = upsert(insert(guest_ids).on_conflict_do_nothing())
         new_send = insert(messages).on_conflict_do_nothing(index_elements=["send_key"])
         # PostgreSQL answers the new row's id; SQLite's SQLAlchemy 1.4 dialect has no RETURNING (its lastrowid).
         self.new_send = upsert(new_send.returning(messages.c.id) if dialect_name == "postgresql" else new_send)
@@ -151,7 +153,8 @@ class Statements:
 
 
 def _conversation_upsert(upsert: Any) -> Insert:
-    """A guest message's conversation: its newest message (by WhatsApp's timestamp) and the guest's name."""
+    """A guest message's conversation: its newest message (by WhatsApp's timestamp), and the guest's name,
+    number, user id and username as WhatsApp last gave them (a message without one keeps the one known)."""
     current = conversations.c.last_inbound_at
     # A message of the same second counts as later: it arrived later, which is the best order there is.
     later = sa.or_(current.is_(None), upsert.excluded.last_inbound_at >= current)
@@ -163,6 +166,9 @@ def _conversation_upsert(upsert: Any) -> Insert:
                 (later, upsert.excluded.last_inbound_wamid), else_=conversations.c.last_inbound_wamid
             ),
             "profile_name": sa.func.coalesce(upsert.excluded.profile_name, conversations.c.profile_name),
+            "phone": sa.func.coalesce(upsert.excluded.phone, conversations.c.phone),
+            "user_id": sa.func.coalesce(upsert.excluded.user_id, conversations.c.user_id),
+            "username": sa.func.coalesce(upsert.excluded.username, conversations.c.username),
             "updated_at": upsert.excluded.updated_at,
         },
     )

@@ -2,7 +2,8 @@
 
 The order of work for a batch of webhooks: claim them in the inbox (once across processes), parse every
 entry, change and item, record guest messages (a WhatsApp message id is recorded once, by a unique index,
-and claimed for the bot by the process that recorded it) and statuses (never downgrading one), mark the
+and claimed for the bot by the process that recorded it), statuses (never downgrading one) and what else the
+webhooks say (guests' edits and deletions, marketing preferences, account events: `account_news`), mark the
 webhooks done, then give each new guest message to the bot. A conversation's messages reach the bot one
 after another in WhatsApp's order; different conversations proceed in parallel. What a stopped process left
 half-done is picked up by the sweep of any live process.
@@ -25,24 +26,29 @@ from cloudapi.graph import GraphClient
 from cloudapi.inbound import (
     InboundMessage,
     StatusUpdate,
-    TemplateStatusUpdate,
+    System,
     WebhookBatch,
     parse_webhook,
 )
+from cloudapi.user_ids import conversation_key
 from connectors.whatsapp.bot_input import rasa_metadata, rasa_text
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import (
     BatchContents,
     DispatchStore,
     GatewayStore,
+    GuestIds,
     InboundRecord,
     PendingDispatch,
     StatusRecord,
     owner_of,
 )
+from connectors.whatsapp.templates import TemplateNews
+from connectors.whatsapp.webhook.account_news import BatchNews, template_news
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 200
+_IDENTITY_NOTICES = frozenset({"user_changed_number", "user_changed_user_id"})
 STOP_GRACE_SECONDS = 10.0
 OTHER_PROCESS_POLL_SECONDS = 0.2
 """How often a conversation whose older message another live process is working on looks again."""
@@ -58,7 +64,7 @@ class InboxListener(Protocol):
     guest messages still for the bot."""
 
     async def after_batch(
-        self, new: list[InboundRecord], template_updates: list[TemplateStatusUpdate]
+        self, new: list[InboundRecord], template_updates: list[TemplateNews]
     ) -> list[InboundRecord]: ...
 
 
@@ -203,7 +209,7 @@ class InboxProcessor:
             self._recording.add(token)
             try:
                 async with self._one_batch_at_a_time:
-                    updates: list[TemplateStatusUpdate] = []
+                    updates: list[TemplateNews] = []
                     new = await self._store.process_webhooks(
                         token, self._clock(), BATCH_SIZE, functools.partial(interpret, template_updates=updates)
                     )
@@ -322,11 +328,11 @@ class InboxProcessor:
                 log.warning("could not leave the live processes (%s); they take over after the timeout", error)
 
 
-def interpret(
-    rows: list[tuple[int, bytes]], template_updates: list[TemplateStatusUpdate] | None = None
-) -> BatchContents:
+def interpret(rows: list[tuple[int, bytes]], template_updates: list[TemplateNews] | None = None) -> BatchContents:
     """Parse stored webhooks into what the store records; a body that is not JSON is kept as malformed.
-    Template status updates are also handed out through `template_updates`."""
+    Edits and revokes are amendments, never guest messages for the bot (`account_news.BatchNews`). Template
+    webhooks (status, quality, category) are also handed out through `template_updates`."""
+    news = BatchNews()
     inbound: list[InboundRecord] = []
     status_records: list[StatusRecord] = []
     finished: list[tuple[int, str, str | None]] = []
@@ -337,22 +343,22 @@ def interpret(
             log.error("webhook %d is not JSON (%s); kept in the inbox as malformed", inbox_id, error)
             finished.append((inbox_id, "malformed", str(error)))
             continue
-        batch = parse_webhook(payload)
+        batch = news.take(parse_webhook(payload))
         if template_updates is not None:
-            template_updates.extend(batch.template_updates)
+            template_updates.extend(template_news(batch))
         inbound.extend(_inbound_records(batch))
         status_records.extend(_status_record(s) for s in batch.statuses)
         _log_the_rest(inbox_id, batch)
         problems = "; ".join(f"{u.path}: {u.reason}" for u in batch.unknown) or None
         finished.append((inbox_id, "done", problems))
-    return BatchContents(inbound, status_records, finished)
+    return BatchContents(inbound, status_records, finished, news.amendments, news.preferences, news.account_events)
 
 
 def _inbound_records(batch: WebhookBatch) -> list[InboundRecord]:
     records = []
     for message in sorted(batch.messages, key=lambda m: m.timestamp):
-        if message.wa_id is None:
-            log.warning("message %s has no wa_id (username-only guest); not answerable yet", message.message_id)
+        if message.wa_id is None and message.user_id is None:
+            log.warning("message %s names no guest (no number, no user id): kept in the inbox", message.message_id)
             continue
         records.append(_inbound_record(message))
     return records
@@ -370,9 +376,10 @@ def _log_the_rest(inbox_id: int, batch: WebhookBatch) -> None:
 
 def _inbound_record(message: InboundMessage) -> InboundRecord:
     meta = rasa_metadata(message)
+    system = message.content if isinstance(message.content, System) else None
     return InboundRecord(
         business_id=message.phone_number_id,
-        wa_id=message.wa_id or "",
+        wa_id=conversation_key(message.wa_id, message.user_id) or "",
         wamid=message.message_id,
         type=message.type,
         text=rasa_text(message),
@@ -380,6 +387,16 @@ def _inbound_record(message: InboundMessage) -> InboundRecord:
         wa_timestamp=message.timestamp,
         profile_name=message.profile_name,
         referral=message.referral,
+        ids=GuestIds(
+            phone=message.wa_id,
+            user_id=message.user_id,
+            parent_user_id=message.parent_user_id,
+            username=message.username,
+            new_phone=system.new_wa_id if system else None,
+            new_user_id=system.new_user_id if system else None,
+        ),
+        # WhatsApp's notices of a changed number or user id are kept in the thread, never a turn for the bot.
+        for_bot=system is None or system.kind not in _IDENTITY_NOTICES,
     )
 
 
@@ -388,7 +405,7 @@ def _status_record(status: StatusUpdate) -> StatusRecord:
         wamid=status.message_id,
         status=status.raw_status,
         wa_timestamp=status.timestamp,
-        recipient_id=status.recipient_id,
+        recipient_id=status.recipient_id or status.recipient_user_id,
         errors=status.errors,
         pricing=status.pricing,
         conversation=status.conversation,

@@ -28,6 +28,7 @@ const TEXT = {
     bot_fallback: "El bot no supo ayudar: pasa a recepción", idle_release: "Vuelve al bot: ningún agente respondió", not_agent: "Este token no es de agente.",
     bad_token: "Token no válido.", window_409: "La ventana está cerrada: {reason}. Elija una plantilla o marque «Reabrir».",
     held_reply: "Texto retenido: se enviará cuando el huésped responda.", unread: "sin leer",
+    edited: "editado", original: "Original: {text}", deleted: "El huésped eliminó este mensaje",
     costs: "Costes", costs_title: "Costes de WhatsApp", hotel: "Hotel", month: "Mes", download_csv: "Descargar CSV",
     chart_title: "Coste por categoría y país", chart_label: "Coste por categoría y país en {month}",
     free_title: "Mensajes gratuitos, por motivo", mismatches_title: "Discrepancias con los precios de WhatsApp",
@@ -61,6 +62,7 @@ const TEXT = {
     bot_fallback: "The bot could not help: over to the front desk", idle_release: "Back to the bot: no agent answered", not_agent: "This is not an agent token.",
     bad_token: "Invalid token.", window_409: "The window is closed: {reason}. Pick a template or tick “Reopen”.",
     held_reply: "Held text: it is sent when the guest answers.", unread: "unread",
+    edited: "edited", original: "Original: {text}", deleted: "The guest deleted this message",
     costs: "Costs", costs_title: "WhatsApp costs", hotel: "Hotel", month: "Month", download_csv: "Download CSV",
     chart_title: "Cost by category and country", chart_label: "Cost by category and country in {month}",
     free_title: "Free messages, by reason", mismatches_title: "Mismatches with WhatsApp's prices",
@@ -200,7 +202,7 @@ function connect() {
   source.onopen = () => setLive(true);
   source.onerror = () => setLive(false);
   const touches = (data) => state.current && data.business_id === state.current.business_id && data.wa_id === state.current.wa_id;
-  for (const kind of ["message", "status", "handoff"]) {
+  for (const kind of ["message", "status", "amendment", "handoff"]) {
     source.addEventListener(kind, (event) => {
       const data = JSON.parse(event.data);
       scheduleRefresh(touches(data));
@@ -274,7 +276,7 @@ function renderList() {
       el(
         "button",
         { type: "button", class: "conversation", onclick: () => openThread(c) },
-        el("span", { class: "conversation__name" }, c.profile_name || `+${c.wa_id}`),
+        el("span", { class: "conversation__name" }, guestName(c)),
         c.unread ? el("span", { class: "unread", "aria-label": `${c.unread} ${t("unread")}` }, String(c.unread)) : null,
         el("span", { class: `badge badge--${c.handoff.state}` }, holderText(c.handoff)),
         el("span", { class: "conversation__text" }, c.last_text || ""),
@@ -287,7 +289,7 @@ function renderList() {
       items.push(el("li", { "data-key": hitKey }, el("button", {
         type: "button", class: "conversation",
         onclick: () => openThread({ business_id: message.business_id, wa_id: message.wa_id }),
-      }, el("span", { class: "conversation__name" }, message.profile_name || `+${message.wa_id}`),
+      }, el("span", { class: "conversation__name" }, guestName(message)),
       el("span", { class: "conversation__text" }, message.text || ""))));
     }
   }
@@ -335,15 +337,25 @@ function originLabel(origin) {
   return origin.split(":").slice(1).join(":");
 }
 
+/** A guest's edit shows its new text (the original on hover); a message they deleted shows only that. */
+function messageText(message) {
+  if (message.deleted) return el("p", { class: "msg__text msg__text--deleted" }, t("deleted"));
+  if (message.edited) {
+    return el("p", { class: "msg__text", title: t("original", { text: message.text || "" }) }, message.edited.text || `[${message.type}]`);
+  }
+  return el("p", { class: "msg__text" }, message.text || `[${message.type}]`);
+}
+
 function messageRow(message) {
   const status = message.state === "failed" ? "failed" : message.status || message.state;
   const outbound = message.direction === "outbound";
   const origin = (message.origin || "").split(":")[0] || "gateway";
   const parts = [
     el("span", { class: "msg__who" }, originLabel(message.origin)),
-    el("p", { class: "msg__text" }, message.text || `[${message.type}]`),
+    messageText(message),
   ];
   const meta = [el("time", {}, new Date(message.created_at * 1000).toLocaleTimeString(state.language, { hour: "2-digit", minute: "2-digit" }))];
+  if (message.edited) meta.push(el("span", { class: "muted msg__edited" }, t("edited")));
   if (outbound && TICKS[status]) {
     meta.push(el("span", { class: `ticks ticks--${TICKS[status]}`, role: "img", "aria-label": t(status) }));
   } else if (message.state === "held") {
@@ -374,12 +386,24 @@ function eventRow(event) {
     t(event.reason, { who: originLabel(event.actor) }));
 }
 
+/** The guest's number as WhatsApp last gave it, else their key (a business-scoped user id, shown as it is). */
+function guestNumber(c) {
+  const number = c.phone || (/^\d+$/.test(c.wa_id) ? c.wa_id : null);
+  return number ? `+${number}` : c.wa_id;
+}
+
+/** What the list and the thread call a guest: their profile name, else their username, else their number. */
+function guestName(c) {
+  return c.profile_name || c.username || guestNumber(c);
+}
+
 function renderThread() {
   const thread = state.thread;
   if (!thread || !$("messages")) return;
   const c = thread.conversation;
-  $("guest-name").textContent = thread.reservation?.guest_name || c.profile_name || `+${c.wa_id}`;
-  $("guest-meta").textContent = `+${c.wa_id} · ${thread.hotel?.name || c.business_id} · ${thread.language.toUpperCase()}`;
+  $("guest-name").textContent = thread.reservation?.guest_name || guestName(c);
+  const ids = [c.username, guestNumber(c)].filter(Boolean).join(" · ");
+  $("guest-meta").textContent = `${ids} · ${thread.hotel?.name || c.business_id} · ${thread.language.toUpperCase()}`;
   const badge = $("handoff-state");
   badge.textContent = holderText(c.handoff);
   badge.dataset.state = c.handoff.state;
