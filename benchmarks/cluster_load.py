@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from benchmarks.measure import channel_metadata
 from sandbox.catalog import Catalog, PhoneNumber
+from sandbox.identities import Identity
 from sandbox.webhooks import encode, sign, status_item, statuses_webhook
 from tests.crash.harness import QUESTIONS
 from tests.crash.measures import ANSWER_MARKS
@@ -208,7 +209,9 @@ def soak_wamid(n: int) -> str:
 
 def _status_webhook(number: PhoneNumber, n: int) -> bytes:
     """A `delivered` status for a business message the gateway never sent: unique, and nothing to answer."""
-    return encode(statuses_webhook(number, [status_item(soak_wamid(n), "delivered", time.time(), LUCIA)]))
+    return encode(
+        statuses_webhook(number, [status_item(soak_wamid(n), "delivered", time.time(), Identity(wa_id=LUCIA))])
+    )
 
 
 async def soak(url: str, rate: int, seconds: float) -> SoakResult:
