@@ -4,14 +4,13 @@ loopback, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
 from connectors.whatsapp.store import conversations
+from tests.channel.test_sandbox_roundtrip import eventually
 from tests.gateway_support import GatewayServer, RecordingBot, echo
 from tests.support import MIRADOR, SandboxClient
 
@@ -19,17 +18,6 @@ ANA = "ES.48120943318820556104"
 """A guest who adopted a username and never shared her number."""
 ANA_NUMBER = "34699100200"
 PEDRO_OLD, PEDRO_NEW = "34699100300", "34699100301"
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition never held")
-        await asyncio.sleep(0.05)
 
 
 async def outbound(gateway: GatewayServer, key: str) -> list[dict[str, Any]]:
