@@ -185,7 +185,8 @@ async def test_agent_replies_under_5xx_and_late_answers_reach_the_guest_once_or_
         desk = AgentsApi(gateway.url, "desk-secret")
         try:
             assert (await desk.post(f"/conversations/{MIRADOR}/{wa_id}/takeover")).status_code == 200
-            await sandbox.configure(fault_error_rate=0.3, fault_delay_rate=0.2, fault_delay_ms=1000)
+            # Half the attempts outlive the client's wait: that none of 12 replies meets one is a 1 in 4,096 chance.
+            await sandbox.configure(fault_error_rate=0.3, fault_delay_rate=0.5, fault_delay_ms=1000)
             answers = [
                 await desk.post(f"/conversations/{MIRADOR}/{wa_id}/reply", json={"text": f"respuesta {n}"})
                 for n in range(12)
