@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -91,6 +91,8 @@ class Turn:
     now: datetime
     last_message_at: int | None
     """WhatsApp's timestamp of the guest's latest message; None when they never wrote through WhatsApp."""
+    queued: bool = False
+    """The thread waits in the agents' queue (the gateway's metadata says so): reception already has it."""
 
     @property
     def window_open(self) -> bool:
@@ -103,7 +105,8 @@ class Turn:
         # A conversation outside WhatsApp (`rasa shell`, the REST channel) names no hotel: the first one answers.
         hotel = hotels.get(guest.phone_number_id or "") or hotels[min(hotels)]
         language = tracker.get_slot(LANGUAGE_SLOT) or language_of_number(guest.wa_id)
-        return cls(guest, hotel, language, utcnow(), last_message_timestamp(tracker.events))
+        queued = (tracker.latest_message.get("metadata") or {}).get("handoff") == "queue"
+        return cls(guest, hotel, language, utcnow(), last_message_timestamp(tracker.events), queued)
 
 
 async def find_reservation(tracker: Tracker, turn: Turn) -> Reservation | None:
@@ -124,11 +127,13 @@ def utter(dispatcher: CollectingDispatcher, answer: Answer) -> None:
 
 
 def hand_off(dispatcher: CollectingDispatcher, turn: Turn, reason: str) -> list[EventType]:
-    """The hand-off contract with the gateway: tell the guest, instruct the gateway, pause the bot."""
-    utter(dispatcher, answers.handoff(turn.hotel, turn.now, turn.language))
+    """The hand-off contract with the gateway: tell the guest, instruct the gateway. The bot is not paused:
+    while the thread waits in the queue it still answers what it knows; the gateway pauses the conversation
+    when an agent takes it over."""
+    utter(dispatcher, answers.handoff(turn.hotel, turn.now, turn.language, reason))
     dispatcher.utter_message(json_message={"gateway": {"handoff": {"reason": reason}}})
     log.info("conversation handed to a person (%s) at %s", reason, turn.hotel.phone_number_id)
-    return [ConversationPaused()]
+    return []
 
 
 class ActionDetectLanguage(Action):
@@ -373,12 +378,16 @@ def consecutive_fallbacks(events: list[dict[str, Any]]) -> int:
 
 
 class ActionFallback(GuestAction):
-    """Asks the guest to rephrase; when the assistant has not understood twice in a row, a person takes over."""
+    """Asks the guest to rephrase; when the assistant has not understood twice in a row, a person takes over.
+    While the thread already waits for a person, the guest is told reception has it and will answer."""
 
     def name(self) -> str:
         return "action_fallback"
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn) -> list[EventType]:
+        if turn.queued:
+            utter(dispatcher, answers.waiting_for_reception(turn.hotel, turn.now, turn.language))
+            return []
         if consecutive_fallbacks(tracker.events) < 2:
             dispatcher.utter_message(response="utter_default")
             return []

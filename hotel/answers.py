@@ -147,11 +147,35 @@ def payment_link(reservation: Reservation) -> Answer:
     return payment_status(reservation)
 
 
-def handoff(hotel: Hotel, now: datetime, language: str) -> Answer:
+def topic(hotel: Hotel, name: str, language: str) -> Answer | None:
+    """The hotel's own sentence on `name` (a `TOPICS` entry), or None when its file says nothing on it."""
+    sentence = hotel.topics.get(name)
+    if sentence is None:
+        return None
+    return Answer("utter_hotel_topic", {"hotel": hotel.name, "answer": sentence.in_language(language)})
+
+
+HANDOFF_RESPONSES: Final = {
+    "unanswered_question": ("utter_question_for_reception", "utter_question_for_reception_reception_closed"),
+    "change_request": ("utter_change_request", "utter_change_request_reception_closed"),
+}
+"""The sentences (reception staffed, reception closed) that tell the guest a person takes over, by the
+hand-off's reason where the reason is the assistant's own and the guest should hear it; "of course" else."""
+HANDOFF_OF_COURSE: Final = ("utter_human_handoff", "utter_human_handoff_reception_closed")
+
+
+def handoff(hotel: Hotel, now: datetime, language: str, reason: str = "guest_asked") -> Answer:
     """That a person will answer: at once when reception is staffed, else when it opens."""
+    staffed, closed = HANDOFF_RESPONSES.get(reason, HANDOFF_OF_COURSE)
+    values = {"hotel": hotel.name, "hours": hotel.reception_hours(language)}
     if hotel.reception_open_at(now):
-        return Answer("utter_human_handoff", {"hotel": hotel.name, "hours": hotel.reception_hours(language)})
-    return Answer(
-        "utter_human_handoff_reception_closed",
-        {"hotel": hotel.name, "hours": hotel.reception_hours(language), "opens": format_clock(hotel.reception_opens)},
-    )
+        return Answer(staffed, values)
+    return Answer(closed, {**values, "opens": format_clock(hotel.reception_opens)})
+
+
+def waiting_for_reception(hotel: Hotel, now: datetime, language: str) -> Answer:
+    """A message the assistant cannot answer while the thread waits for a person: reception has it."""
+    values = {"hotel": hotel.name, "hours": hotel.reception_hours(language)}
+    if hotel.reception_open_at(now):
+        return Answer("utter_waiting_for_reception", values)
+    return Answer("utter_waiting_for_reception_closed", {**values, "opens": format_clock(hotel.reception_opens)})

@@ -10,15 +10,29 @@ No rasa-sdk import: the gateway loads this module too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import yaml
 
 from hotel.settings import DEFAULT_FACTS_DIR
+
+TOPICS: Final = (
+    "pets",
+    "late_check_out",
+    "early_check_in",
+    "pool",
+    "gym",
+    "airport_transfer",
+    "luggage_storage",
+    "smoking",
+    "accessibility",
+)
+"""The questions beyond the basics a hotel file may answer under `topics:`, each with one sentence per
+language. A topic a hotel leaves out is one its assistant never guesses at: reception is asked instead."""
 
 
 class HotelFactsError(ValueError):
@@ -59,6 +73,8 @@ class Hotel:
     """None when reception closes at 24:00; with opens at 00:00 that is a reception open around the clock."""
     quiet_start: time
     quiet_end: time
+    topics: Mapping[str, Bilingual] = field(default_factory=dict)
+    """The hotel's answers by topic (`TOPICS`); a topic it has not written is missing."""
 
     @property
     def reception_always_open(self) -> bool:
@@ -107,6 +123,7 @@ def hotel_from_mapping(data: Mapping[str, Any], source: str = "hotel facts") -> 
             reception_closes=None if str(reception["closes"]) == "24:00" else _clock(reception["closes"]),
             quiet_start=_clock(quiet["start"]),
             quiet_end=_clock(quiet["end"]),
+            topics=_topics(data.get("topics") or {}),
         )
     except KeyError as missing:
         raise HotelFactsError(f"{source}: the field {missing} is missing") from missing
@@ -126,6 +143,15 @@ def load_hotels(folder: Path = DEFAULT_FACTS_DIR) -> dict[str, Hotel]:
     if not hotels:
         raise HotelFactsError(f"no hotel files (*.yml) in {folder}: set HOTEL_FACTS_DIR to the folder that has them")
     return hotels
+
+
+def _topics(data: Mapping[str, Any]) -> dict[str, Bilingual]:
+    """The `topics:` block, checked: a misspelt topic would otherwise sit unused while guests are told that
+    reception will answer."""
+    unknown = sorted(set(data) - set(TOPICS))
+    if unknown:
+        raise ValueError(f"topics: unknown topic {', '.join(unknown)} (known: {', '.join(TOPICS)})")
+    return {topic: Bilingual(es=str(text["es"]), en=str(text["en"])) for topic, text in data.items()}
 
 
 def _clock(value: Any) -> time:

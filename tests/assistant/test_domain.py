@@ -17,6 +17,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
+from actions.topics import TOPIC_INTENTS
 from connectors.whatsapp.bot_input import INTENT_TRIGGERS
 from hotel.language import language_scores
 
@@ -28,7 +29,12 @@ CONTRACT_INTENTS = {
     "ask_reservation", "ask_checkin_time", "ask_checkout_time", "ask_payment_status", "ask_payment_link",
     "ask_address", "ask_wifi", "ask_parking", "ask_breakfast", "ask_cancellation_policy", "provide_booking_code",
 }  # fmt: skip
-HOTEL_INTENTS = {intent for intent in CONTRACT_INTENTS if intent.startswith(("ask_", "provide_"))}
+HOTEL_INTENTS = {intent for intent in CONTRACT_INTENTS if intent.startswith(("ask_", "provide_"))} | {
+    *TOPIC_INTENTS,
+    "ask_other_topic",
+    "request_change",
+    "request_cancellation",
+}
 TRIGGERED_INTENTS = {trigger.lstrip("/") for trigger in INTENT_TRIGGERS.values()}
 EXTERNAL_INTENTS = {"EXTERNAL_reservation_reminder", "EXTERNAL_payment_request"}
 """Intents automations trigger through Rasa's API (`trigger_intent`): never typed, so no NLU examples."""

@@ -276,12 +276,22 @@ async def test_the_bot_hands_over_with_the_contract_message(
     outbound = await sandbox_outbound(sandbox)
     assert [e["type"] for e in outbound] == ["text"], "the gateway instruction must never reach WhatsApp"
 
+    # Waiting is not silence: the bot still gets the guest's messages, told the thread is in the queue; its
+    # second hand-over changes nothing.
+    bot.answer = echo
     await guest_writes(sandbox, server, "¿Hola?")
-    assert len(bot.received) == 1
+    await bot.wait_for(2)
+    assert bot.received[0].metadata.get("handoff") is None
+    assert bot.received[1].metadata["handoff"] == "queue"
+    await eventually(lambda: _received(sandbox, "echo: ¿Hola?"))
     queued = (await boss.get("/conversations", params={"state": "held"})).json()["conversations"]
-    assert [(c["wa_id"], c["handoff"]["reason"], c["unread"]) for c in queued] == [(LUCIA, "guest_asked", 1)]
+    assert [(c["wa_id"], c["handoff"]["reason"]) for c in queued] == [(LUCIA, "guest_asked")]
     events = (await boss.get(thread_path())).json()["handoff_events"]
     assert [(e["from"], e["to"], e["actor"]) for e in events] == [("bot", "queue", "bot")]
+
+
+async def _received(sandbox: SandboxClient, text: str) -> bool:
+    return text in [e["content"].get("body") for e in await sandbox_outbound(sandbox)]
 
 
 async def _state(api: AgentsApi, state: str) -> bool:

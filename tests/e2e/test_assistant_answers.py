@@ -20,6 +20,7 @@ from hotel import answers
 from hotel.facts import load_hotels
 from hotel.reservations import Reservation
 from hotel.settings import DEFAULT_SEED_FILE
+from tests.e2e.test_handoff_rasa import agent
 from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, RASA_API_TOKEN, SandboxClient
 
 HOTELS = load_hotels()
@@ -253,3 +254,102 @@ async def trigger(sandbox: SandboxClient, rasa: str, wa_id: str, hotel: str, int
         assert asyncio.get_running_loop().time() < deadline, f"{intent} sent nothing"
         await asyncio.sleep(0.1)
     return sent[before]
+
+
+TOPIC_QUESTIONS = {
+    "es": {
+        "pets": "puedo ir con mi perro?",
+        "late_check_out": "podemos dejar la habitación más tarde el último día?",
+        "early_check_in": "llegamos a las 10, podemos entrar antes?",
+        "pool": "hay piscina?",
+        "gym": "tenéis gimnasio?",
+        "airport_transfer": "cómo llego desde el aeropuerto?",
+        "luggage_storage": "puedo dejar las maletas en recepción?",
+        "smoking": "se puede fumar en el hotel?",
+        "accessibility": "el hotel tiene ascensor? voy en silla de ruedas",
+    },
+    "en": {
+        "pets": "can we bring our dog?",
+        "late_check_out": "could we check out late on sunday?",
+        "early_check_in": "is an early check in possible?",
+        "pool": "do you have a swimming pool?",
+        "gym": "is there a gym?",
+        "airport_transfer": "can you pick us up at the airport?",
+        "luggage_storage": "can we leave our bags after checkout?",
+        "smoking": "can i smoke in my room?",
+        "accessibility": "do you have rooms for wheelchair users?",
+    },
+}
+
+
+async def topics_conversation(sandbox: SandboxClient, wa_id: str, hotel: str, language: str) -> dict[str, str]:
+    """Every topic question in turn; the answers that are not the hotel's own sentence on that topic."""
+    wrong = {}
+    for topic, text in TOPIC_QUESTIONS[language].items():
+        [reply] = await ask(sandbox, wa_id, hotel, text)
+        if reply != HOTELS[hotel].topics[topic].in_language(language):
+            wrong[text] = reply
+    return wrong
+
+
+async def test_the_hotels_other_facts_are_answered_from_the_hotel_written_to(guest: SandboxClient) -> None:
+    """Pets, a late check-out (its offer, not the check-out time), the pool... at each hotel, in each language."""
+    cases = {
+        "mirador-es": ("34699000301", MIRADOR, "es"),
+        "mirador-en": ("447700900301", MIRADOR, "en"),
+        "alameda-es": ("34699000302", ALAMEDA, "es"),
+        "alameda-en": ("447700900302", ALAMEDA, "en"),
+    }
+    results = await asyncio.gather(*(topics_conversation(guest, *case) for case in cases.values()))
+    assert dict(zip(cases, results, strict=True)) == {key: {} for key in cases}
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "hotel", "text", "expected"),
+    [
+        ("34699000303", MIRADOR, "puedo volar un dron desde la azotea?", "No tengo esa información"),
+        ("447700900303", ALAMEDA, "is there a fridge in the room?", "I don't have that information"),
+    ],
+)
+async def test_a_question_no_fact_covers_is_passed_to_reception_not_guessed(
+    guest: SandboxClient, rasa: str, wa_id: str, hotel: str, text: str, expected: str
+) -> None:
+    """The honest answer, and the thread waits for an agent with the reason, the question being its last message."""
+    [reply] = await ask(guest, wa_id, hotel, text)
+    assert reply.startswith(expected)
+    assert HOTELS[hotel].name in reply
+    thread = await queued_for(rasa, hotel, wa_id)
+    assert thread["conversation"]["handoff"]["reason"] == "unanswered_question"
+    assert [m["text"] for m in thread["messages"] if m["direction"] == "inbound"] == [text]
+
+
+async def queued_for(rasa: str, hotel: str, wa_id: str) -> dict[str, Any]:
+    """The thread once the gateway has put it in the agents' queue."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        thread = (await agent(rasa, "GET", f"/conversations/{hotel}/{wa_id}")).json()
+        if thread["conversation"]["handoff"]["state"] == "queue":
+            return thread
+        assert asyncio.get_running_loop().time() < deadline, f"never handed over: {thread['conversation']}"
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "hotel", "text", "replies", "expected"),
+    [
+        ("34699000304", MIRADOR, "quiero cambiar las fechas de mi reserva", 1, ("Los cambios de reserva",)),
+        ("447700900304", ALAMEDA, "we need an extra bed for our son", 1, ("Changes to a booking",)),
+        (LUCIA, MIRADOR, "quiero cancelar mi reserva", 2, ("MDP-4F7K2Q", "48", "Los cambios de reserva")),
+    ],
+    ids=["dates-es", "extra-bed-en", "cancel-es"],
+)
+async def test_a_stay_to_change_or_cancel_goes_to_a_person(
+    guest: SandboxClient, rasa: str, wa_id: str, hotel: str, text: str, replies: int, expected: tuple[str, ...]
+) -> None:
+    """Told who handles it (the cancellation policy for the stay first), and queued with `change_request`."""
+    said = " ".join(await ask(guest, wa_id, hotel, text, replies=replies))
+    assert [fact for fact in expected if fact not in said] == []
+    assert HOTELS[hotel].name in said
+    thread = await queued_for(rasa, hotel, wa_id)
+    assert thread["conversation"]["handoff"]["reason"] == "change_request"
+    assert [m["text"] for m in thread["messages"] if m["direction"] == "inbound"][-1] == text

@@ -1,6 +1,7 @@
 """The handoff end to end: the real `rasa run` with the WhatsApp channel and the trained assistant, the
 action server, and the sandbox as WhatsApp. While an agent holds a thread the Rasa tracker is paused (seen
-through Rasa's own HTTP API) and the bot says nothing; given back, the bot answers again.
+through Rasa's own HTTP API) and the bot says nothing; given back, the bot answers again. A thread that only
+waits in the queue is not silenced: the bot still answers what it knows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from tests.e2e.conftest import AGENT_TOKEN
 from tests.e2e.test_whatsapp_rasa import bot_replies
-from tests.support import LUCIA, MIRADOR, OLIVER, RASA_API_TOKEN, SandboxClient
+from tests.support import LUCIA, MIRADOR, RASA_API_TOKEN, SandboxClient
 
 API = "/webhooks/whatsapp/api/v1"
 
@@ -71,11 +72,18 @@ async def test_a_taken_over_thread_pauses_the_tracker_and_the_bot_until_it_is_gi
 
 
 @pytest.mark.parametrize(
-    ("wa_id", "text"), [(LUCIA, "quiero hablar con una persona"), (OLIVER, "I want to talk to a human")]
+    ("wa_id", "text", "wifi", "gibberish", "waiting"),
+    [
+        ("34699000401", "quiero hablar con una persona", "y la clave del wifi?", "jhgf kjhg", "ya tiene tu"),
+        ("447700900401", "I want to talk to a human", "and the wifi password?", "jhgf kjhg", "already has your"),
+    ],
+    ids=["es", "en"],
 )
-async def test_a_guest_asking_for_a_person_hands_the_thread_over(
-    guest: SandboxClient, rasa: str, wa_id: str, text: str
+async def test_a_guest_waiting_in_the_queue_still_gets_answers_until_an_agent_takes_over(
+    guest: SandboxClient, rasa: str, wa_id: str, text: str, wifi: str, gibberish: str, waiting: str
 ) -> None:
+    """Asking for a person queues the thread without silencing the bot: an easy question is answered, one it
+    does not understand is told reception has the thread; once an agent takes over the bot says nothing."""
     await guest.guest_says(wa_id, text)
     await bot_replies(guest, wa_id, 1)
     deadline = asyncio.get_running_loop().time() + 30
@@ -86,6 +94,18 @@ async def test_a_guest_asking_for_a_person_hands_the_thread_over(
         assert asyncio.get_running_loop().time() < deadline, f"never handed over: {thread['conversation']}"
         await asyncio.sleep(0.2)
     assert thread["conversation"]["handoff"]["reason"] == "guest_asked"
-    assert await paused(rasa, wa_id)
+    assert not await paused(rasa, wa_id)
+
+    await guest.guest_says(wa_id, wifi)
+    assert "puerto2026" in (await bot_replies(guest, wa_id, 2))[1]["content"]["body"]
+    await guest.guest_says(wa_id, gibberish)
+    assert waiting in (await bot_replies(guest, wa_id, 3))[2]["content"]["body"]
     outbound = [e for e in await guest.thread(wa_id, MIRADOR) if e["direction"] == "outbound"]
-    assert [e["type"] for e in outbound] == ["text"], "the gateway instruction must never reach WhatsApp"
+    assert [e["type"] for e in outbound] == ["text"] * 3, "the gateway instruction must never reach WhatsApp"
+
+    taken = await agent(rasa, "POST", f"/conversations/{MIRADOR}/{wa_id}/takeover")
+    assert taken.status_code == 200, taken.text
+    assert await paused(rasa, wa_id)
+    wamid = await guest.guest_says(wa_id, wifi)
+    assert await message_state(rasa, wa_id, wamid) == "held"
+    assert len([e for e in await guest.thread(wa_id, MIRADOR) if e["direction"] == "outbound"]) == 3

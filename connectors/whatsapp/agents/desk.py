@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -241,16 +241,22 @@ class AgentDesk:
 
     # --- the inbox's side -----------------------------------------------------------------------------------
 
-    async def screen(self, item: PendingDispatch) -> bool:
+    async def screen(self, item: PendingDispatch) -> PendingDispatch | None:
         """Run before the bot gets a guest message: deliver texts held for this guest (the window is open
-        again), then say whether the bot may have it (not while a person or the queue holds the thread)."""
+        again), then give the message to the bot unless an agent holds the thread. While the thread only waits
+        in the queue the bot still answers what it knows (waiting is not silence), told by the metadata's
+        `handoff: "queue"` that reception already has the thread."""
         # Both reads run at once: this sits on every guest message's way to the bot.
         waiting, handoff = await asyncio.gather(
             self.held.any_waiting(item.business_id, item.wa_id), self.handoffs.state(item.business_id, item.wa_id)
         )
         if waiting:
             await self._deliver_held(item.business_id, item.wa_id)
-        return not handoff.held
+        if handoff.state == "agent":
+            return None
+        if handoff.state == "queue":
+            return replace(item, meta={**item.meta, "handoff": "queue"})
+        return item
 
     async def _deliver_held(self, business_id: str, wa_id: str) -> None:
         replies = await self.held.claim(business_id, wa_id, f"{self._owner}:{business_id}:{wa_id}")

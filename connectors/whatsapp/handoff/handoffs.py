@@ -50,24 +50,18 @@ class Handoffs:
         allowed_from: Sequence[str],
         reason: str,
         actor: str,
-        pause_later: bool = False,
     ) -> HandoffChange:
-        """Give the thread to `holder` (an agent, or the queue) and pause its tracker.
+        """Give the thread to `holder` (an agent, or the queue); an agent's thread has its tracker paused.
 
-        `pause_later` is for the bot's own handoff: it arrives during the bot's turn, while Rasa holds the
-        conversation lock, so the pause waits in the background for the turn to end (the action has usually
-        paused the tracker itself by then, and the pause changes nothing).
+        A thread in the queue keeps its tracker running: while it waits for an agent the bot still answers
+        what it knows, and only an agent's take-over silences it.
         """
         change = await self.store.change(business_id, wa_id, holder, allowed_from, reason, actor, self._clock())
         if change.changed:
             log.info("a conversation of %s is now held by %s (%s)", business_id, holder, reason)
             log.debug("held: %s:%s", business_id, wa_id)
-        if change.after.held:
-            sender_id = Recipient(business_id, wa_id).sender_id
-            if pause_later:
-                self._background.spawn(self.tracker.set_paused(sender_id, True))
-            else:
-                await self.tracker.set_paused(sender_id, True)
+        if change.after.state == "agent":
+            await self.tracker.set_paused(Recipient(business_id, wa_id).sender_id, True)
         return change
 
     async def take_over(self, business_id: str, wa_id: str, agent: str) -> HandoffChange:
@@ -77,9 +71,7 @@ class Handoffs:
 
     async def bot_hands_over(self, recipient: Recipient, request: HandoffRequest) -> HandoffChange:
         """The bot's `{"gateway": {"handoff": ...}}`: the thread waits for an agent (unless one holds it)."""
-        return await self.hold(
-            recipient.business_id, recipient.wa_id, QUEUE, (BOT,), request.reason, "bot", pause_later=True
-        )
+        return await self.hold(recipient.business_id, recipient.wa_id, QUEUE, (BOT,), request.reason, "bot")
 
     async def release(self, business_id: str, wa_id: str, agent: str) -> HandoffChange:
         holder = agent_holder(agent)

@@ -1,9 +1,10 @@
 """Who holds a conversation, and what may change it: the rules of the handoff to human agents.
 
 A conversation is held by `bot` (not held), `queue` (the bot handed it over and it waits for an agent) or
-`agent:<token name>`. Each change has a reason: `guest_asked` and `bot_fallback` (the bot hands over),
-`agent_took_over`, `agent_released`, `idle_release`. Pure: the store applies these rules as conditional
-UPDATEs, so two gateway processes on one database agree on who holds a thread.
+`agent:<token name>`. Each change has a reason. The bot hands over for `guest_asked`, `bot_fallback`,
+`unanswered_question` (a question the hotel's facts do not answer) or `change_request` (a stay to change or
+cancel); the others are `agent_took_over`, `agent_released` and `idle_release`. Pure: the store applies these
+rules as conditional UPDATEs, so two gateway processes on one database agree on who holds a thread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ BOT: Final = "bot"
 QUEUE: Final = "queue"
 AGENT_PREFIX: Final = "agent:"
 
-BOT_REASONS: Final[tuple[str, ...]] = ("guest_asked", "bot_fallback")
+BOT_REASONS: Final[tuple[str, ...]] = ("guest_asked", "bot_fallback", "unanswered_question", "change_request")
 HolderState = Literal["bot", "queue", "agent"]
 
 

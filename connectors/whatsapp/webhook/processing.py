@@ -55,8 +55,9 @@ OTHER_PROCESS_POLL_SECONDS = 0.2
 
 BotHandler = Callable[[PendingDispatch], Awaitable[None]]
 """Gives a guest message to the bot; raising means the turn failed and is worth trying again."""
-Screen = Callable[[PendingDispatch], Awaitable[bool]]
-"""Asked before the bot gets a guest message; False keeps the message from the bot (a person holds the thread)."""
+Screen = Callable[[PendingDispatch], Awaitable[PendingDispatch | None]]
+"""Asked before the bot gets a guest message: the message as the bot should see it (its metadata may say the thread
+waits in the agents' queue), or None to keep it from the bot (an agent holds the thread)."""
 
 
 class InboxListener(Protocol):
@@ -261,9 +262,12 @@ class InboxProcessor:
                 await asyncio.wait_for(self._stopping.wait(), OTHER_PROCESS_POLL_SECONDS)
 
     async def _dispatch(self, item: PendingDispatch) -> None:
-        if self._screen is not None and not await self._screen(item):
-            await self._store.finish_dispatch(item.wamid, state="held")
-            return
+        if self._screen is not None:
+            screened = await self._screen(item)
+            if screened is None:
+                await self._store.finish_dispatch(item.wamid, state="held")
+                return
+            item = screened
         if self._settings.mark_read and not item.resumed:
             self._background.spawn(self._mark_read(item))
         await self._dispatches.start_turn(item.wamid, self._clock())
