@@ -11,6 +11,7 @@ import pytest
 
 from connectors.whatsapp.settings import AutomationSettings
 from connectors.whatsapp.tokens import parse_tokens
+from tests.channel.agents_api import conforms
 from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, empty_database, settings_for
 from tests.support import SandboxClient
 
@@ -70,13 +71,19 @@ async def gateway(make_gateway: ServerFactory) -> GatewayServer:
     return await make_gateway()
 
 
+def described_client(gateway: GatewayServer, token: str = AUTOMATION_TOKEN) -> httpx.AsyncClient:
+    """A client of the gateway API whose every answer is checked against the OpenAPI description."""
+    return httpx.AsyncClient(
+        base_url=f"{gateway.url}/webhooks/whatsapp/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+        event_hooks={"response": [conforms]},
+    )
+
+
 @pytest.fixture
 async def api(gateway: GatewayServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=f"{gateway.url}/webhooks/whatsapp/api/v1",
-        headers={"Authorization": f"Bearer {AUTOMATION_TOKEN}"},
-        timeout=30,
-    ) as client:
+    async with described_client(gateway) as client:
         yield client
 
 

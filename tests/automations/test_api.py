@@ -18,6 +18,7 @@ from tests.automations.conftest import (
     DAYTIME,
     MIRADOR_ONLY_TOKEN,
     ServerFactory,
+    described_client,
     set_time,
 )
 from tests.automations.helpers import eventually, guest_wrote, message_in
@@ -472,13 +473,7 @@ async def test_throttled_sends_slow_down_and_retry(make_gateway: ServerFactory, 
 
 
 def _api(gateway: GatewayServer) -> httpx.AsyncClient:
-    from tests.automations.conftest import AUTOMATION_TOKEN
-
-    return httpx.AsyncClient(
-        base_url=f"{gateway.url}/webhooks/whatsapp/api/v1",
-        headers={"Authorization": f"Bearer {AUTOMATION_TOKEN}"},
-        timeout=30,
-    )
+    return described_client(gateway)
 
 
 async def test_a_send_whose_process_stopped_before_recording_it_is_not_sent_again(

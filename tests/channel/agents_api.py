@@ -1,5 +1,6 @@
 """An httpx client of the agents' API that checks every answer against the served OpenAPI description:
-the status must be documented for the route, and the JSON body must match its schema."""
+the status must be documented for the route, and the JSON body must match its schema; `conforms` makes the
+same check an httpx response hook, for the automations' clients."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ def _route_pattern(template: str) -> re.Pattern[str]:
 ROUTES = [(_route_pattern(path), path) for path in SPEC["paths"]]
 
 
-def schema_for(method: str, path: str, status: int) -> dict[str, Any]:
-    """The documented schema of an answer; AssertionError when the route, method or status is undocumented."""
+def schema_for(method: str, path: str, status: int, media_type: str = "application/json") -> dict[str, Any]:
+    """The documented schema of an answer; AssertionError when the route, method, status or media type is
+    undocumented."""
     relative = path[len(PREFIX) :] if path.startswith(PREFIX) else path
     template = next((t for pattern, t in ROUTES if pattern.match(relative)), None)
     assert template is not None, f"{path} is not in the OpenAPI description"
@@ -30,7 +32,18 @@ def schema_for(method: str, path: str, status: int) -> dict[str, Any]:
     assert operation is not None, f"{method} {template} is not in the OpenAPI description"
     answer = operation["responses"].get(str(status))
     assert answer is not None, f"{method} {template} answered {status}, which the description does not list"
-    return answer["content"]["application/json"]["schema"]
+    assert media_type in answer["content"], f"{method} {template} answered {status} as {media_type}, not described"
+    return answer["content"][media_type]["schema"]
+
+
+async def conforms(response: httpx.Response) -> None:
+    """An httpx response hook: the answer's status and media type are described, and a JSON body matches."""
+    await response.aread()
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    request = response.request
+    schema = schema_for(request.method, request.url.path, response.status_code, media_type)
+    if media_type == "application/json":
+        jsonschema.Draft202012Validator(schema).validate(response.json())
 
 
 class AgentsApi:

@@ -101,10 +101,16 @@ async def sandbox_outbound(sandbox: SandboxClient, wa_id: str = LUCIA, business:
 
 
 def _documented_routes() -> list[tuple[str, str]]:
+    """The agents' routes: those whose security is the document's own (an agent token), not the automations'
+    or the description's."""
     routes = []
     for template, item in SPEC["paths"].items():
         path = template.replace("{business_id}", MIRADOR).replace("{wa_id}", LUCIA)
-        routes += [(method.upper(), path) for method in item if method in ("get", "post")]
+        routes += [
+            (method.upper(), path)
+            for method in item
+            if method in ("get", "post") and item[method].get("security", SPEC["security"]) == SPEC["security"]
+        ]
     return routes
 
 

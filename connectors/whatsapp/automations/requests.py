@@ -13,13 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from cloudapi.phones import GuestNumber, NumberError, parse_guest
+from connectors.whatsapp.api.limits import BATCH_MAX, LANGUAGE_MAX, TEXT_MAX
 from hotel.template_choice import PURPOSES
 
 __all__ = ["MessageRequest", "Problem", "Refusal", "TemplateRequest", "read_batch", "read_message"]
-
-TEXT_MAX = 4096
-BATCH_MAX = 10_000
-LANGUAGE_MAX = 15
 
 
 @dataclass(frozen=True)

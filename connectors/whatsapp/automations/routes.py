@@ -23,6 +23,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 
 from connectors.whatsapp.api.auth import requires, token_of
+from connectors.whatsapp.api.limits import IDEMPOTENCY_KEY_MAX
 from connectors.whatsapp.api.responses import problem
 from connectors.whatsapp.automations.outbox_records import NewMessage, OutboxEntry
 from connectors.whatsapp.automations.requests import MessageRequest, Problem, Refusal, read_batch, read_message
@@ -32,9 +33,11 @@ if TYPE_CHECKING:
     from connectors.whatsapp.automations.runtime import AutomationRuntime
     from connectors.whatsapp.gateway import Gateway
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_ID = re.compile(r"[0-9]{1,10}")
+ID_MAX = 2**31 - 1
+"""The largest id the outbox's integer column holds (PostgreSQL's `integer`): a larger one names no message."""
 IDEMPOTENCY_HEADER = "idempotency-key"
-IDEMPOTENCY_KEY_MAX = 256
 
 
 def _iso(moment: float | None) -> str | None:
@@ -133,9 +136,11 @@ class AutomationRoutes:
         headers = {"Idempotent-Replay": "true"} if replay else None
         return json(body, status=status, headers=headers)
 
-    async def get_message(self, request: Request, message_id: int) -> HTTPResponse:
-        """GET /api/v1/messages/{id}: another business's message is refused, not hidden."""
-        entry = await self._runtime().outbox.message(message_id)
+    async def get_message(self, request: Request, message_id: str) -> HTTPResponse:
+        """GET /api/v1/messages/{id}: another business's message is refused, not hidden. An id that is no
+        integer the store could hold (`abc`, `4294967296`) names no message: 404 like any other."""
+        number = int(message_id) if _ID.fullmatch(message_id) else 0
+        entry = await self._runtime().outbox.message(number) if 0 < number <= ID_MAX else None
         if entry is None:
             return problem(404, "not_found", f"no automation message {message_id}")
         denied = _forbidden(request, entry.business_id)
@@ -239,7 +244,7 @@ class AutomationRoutes:
         problems = []
         if business not in parts.hotels:
             problems.append(Problem("business", f"required: one of {sorted(parts.hotels)}"))
-        if not month or not _MONTH.match(month):
+        if not month or not _MONTH.fullmatch(month):
             problems.append(Problem("month", "required, as YYYY-MM"))
         if problems:
             status, body = _invalid(problems)
@@ -272,7 +277,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     routes = AutomationRoutes(gateway)
     automation = requires(gateway, "automation")
     blueprint.add_route(automation(routes.send_message), "/api/v1/messages", methods=["POST"])
-    blueprint.add_route(automation(routes.get_message), "/api/v1/messages/<message_id:int>", methods=["GET"])
+    blueprint.add_route(automation(routes.get_message), "/api/v1/messages/<message_id>", methods=["GET"])
     blueprint.add_route(automation(routes.send_batch), "/api/v1/batches", methods=["POST"])
     blueprint.add_route(automation(routes.get_batch), "/api/v1/batches/<batch_id>", methods=["GET"])
     blueprint.add_route(automation(routes.list_templates), "/api/v1/templates", methods=["GET"])

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 description of the gateway's API, served at `GET /api/v1/openapi.json`.
+"""The agents' part of the OpenAPI description: the console's routes (conversations, search, the thread,
+takeover, release, reply, templates, the event stream) and `GET /me`, which either role may call.
 
 Written by hand next to the routes; tests/channel/test_agents_api.py validates every answer the running API
 gives against it, so the two cannot drift apart silently.
@@ -8,24 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from connectors.whatsapp.api.openapi.schemas import ANY_ROLE, BOOLEAN, ERROR, INTEGER, NUMBER, STRING, answers
+from connectors.whatsapp.api.openapi.schemas import json_body as _json_body
+from connectors.whatsapp.api.openapi.schemas import nullable as _nullable
+from connectors.whatsapp.api.openapi.schemas import object_of as _object
 
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _object(required: list[str], **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-STRING = {"type": "string"}
-NUMBER = {"type": "number"}
-INTEGER = {"type": "integer"}
-BOOLEAN = {"type": "boolean"}
-
-ERROR = _object(["error"], error=_object(["code", "message"], code=STRING, message=STRING))
 HANDOFF = _object(
     ["holder", "state", "agent", "reason", "since", "last_agent_at"],
     holder=STRING,
@@ -177,12 +165,7 @@ def _answers(ok: dict[str, Any] | None, *errors: int, ok_status: int = 200) -> d
         422: "invalid query or body",
         502: "WhatsApp refused the send",
     }
-    answers: dict[str, Any] = {}
-    if ok is not None:
-        answers[str(ok_status)] = {"description": "OK", "content": {"application/json": {"schema": ok}}}
-    for status in (401, 403, *errors):
-        answers[str(status)] = {"description": described[status], "content": {"application/json": {"schema": ERROR}}}
-    return answers
+    return answers(ok, {status: described[status] for status in (401, 403, *errors)}, ok_status=ok_status)
 
 
 PATH_PARAMETERS = [
@@ -195,7 +178,6 @@ PATH_PARAMETERS = [
     },
     {"name": "wa_id", "in": "path", "required": True, "schema": STRING, "description": "the guest's WhatsApp number"},
 ]
-AGENT = [{"bearer": []}]
 HANDOFF_ANSWER = _object(["handoff", "changed"], handoff=HANDOFF, changed=BOOLEAN)
 SENT_ANSWER = _object(
     ["messages", "handoff", "held_reply"],
@@ -205,20 +187,12 @@ SENT_ANSWER = _object(
 )
 
 
-def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "WhatsApp gateway for Rasa: agents' API", "version": "1"},
-    "servers": [{"url": "/webhooks/whatsapp/api/v1"}],
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": AGENT,
+AGENTS: dict[str, Any] = {
     "paths": {
         "/me": {
             "get": {
                 "summary": "who the token is",
+                "security": ANY_ROLE,
                 "responses": _answers(
                     _object(
                         ["name", "role", "hotels", "names"],
@@ -353,9 +327,3 @@ SPEC: dict[str, Any] = {
         },
     },
 }
-
-
-def add_routes(blueprint: Blueprint) -> None:
-    @blueprint.route("/api/v1/openapi.json", methods=["GET"])
-    async def openapi(request: Request) -> HTTPResponse:
-        return json(SPEC)
