@@ -11,6 +11,8 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from connectors.whatsapp.api.openapi_desk import CONVERSATION_FIELDS, DESK_EVENT, desk_paths
+
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
@@ -66,6 +68,7 @@ CONVERSATION = _object(
     last_text=_nullable(STRING),
     last_origin=_nullable(STRING),
     unread=INTEGER,
+    **CONVERSATION_FIELDS,
 )
 STATUS = _object(
     ["status", "at"], status=STRING, at=_nullable(INTEGER), error_code=_nullable(INTEGER), error_title=_nullable(STRING)
@@ -237,6 +240,12 @@ SPEC: dict[str, Any] = {
                     {"name": "hotel", "in": "query", "schema": STRING},
                     {"name": "state", "in": "query", "schema": {"enum": ["bot", "queue", "agent", "held"]}},
                     {"name": "window", "in": "query", "schema": {"enum": ["open", "closed"]}},
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"enum": ["open", "resolved", "all"], "default": "open"},
+                    },
+                    {"name": "assignee", "in": "query", "schema": STRING, "description": "me, none or a token name"},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                     {"name": "cursor", "in": "query", "schema": STRING},
                 ],
@@ -276,6 +285,7 @@ SPEC: dict[str, Any] = {
                             "conversation",
                             "messages",
                             "handoff_events",
+                            "desk_events",
                             "held_replies",
                             "reservation",
                             "hotel",
@@ -284,6 +294,7 @@ SPEC: dict[str, Any] = {
                         conversation=CONVERSATION,
                         messages={"type": "array", "items": MESSAGE},
                         handoff_events={"type": "array", "items": HANDOFF_EVENT},
+                        desk_events={"type": "array", "items": DESK_EVENT},
                         held_replies={"type": "array", "items": HELD_REPLY},
                         reservation=_nullable(RESERVATION),
                         hotel=_nullable(_object(["name"], name=STRING)),
@@ -341,7 +352,8 @@ SPEC: dict[str, Any] = {
         },
         "/events": {
             "get": {
-                "summary": "server-sent events: message, status, amendment (a guest's edit or deletion), handoff "
+                "summary": "server-sent events: message, status, amendment (a guest's edit or deletion), handoff, "
+                "desk (a note, an assignment, a resolve) "
                 "(token in the header or ?token=)",
                 "parameters": [{"name": "token", "in": "query", "schema": STRING}],
                 "responses": {
@@ -351,6 +363,7 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        **desk_paths(_answers, PATH_PARAMETERS, _json_body, CONVERSATION, HANDOFF),
     },
 }
 
