@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sanic import Blueprint
 
-from connectors.whatsapp.agents import console, events
+from connectors.whatsapp.agents import console, desk_routes, events
 from connectors.whatsapp.agents import routes as agent_routes
 from connectors.whatsapp.api import openapi, session
 from connectors.whatsapp.api.headers import add_security_headers
@@ -29,6 +29,7 @@ def add_gateway_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     session.add_routes(blueprint, gateway)
     agent_routes.add_routes(blueprint, gateway)
     events.add_routes(blueprint, gateway)
+    desk_routes.add_routes(blueprint, gateway)
     openapi.add_routes(blueprint)
     automation_routes.add_routes(blueprint, gateway)
     console.add_console_routes(blueprint)

@@ -65,5 +65,8 @@ class AgentsApi:
     async def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("POST", path, **kwargs)
 
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
+
     async def close(self) -> None:
         await self.http.aclose()

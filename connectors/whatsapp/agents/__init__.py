@@ -3,7 +3,8 @@ rules), the conversation list and search (`queries`, with the guests' edits and 
 `amendments`), replies held for a reopened window (`held_replies`),
 the templates an agent may send with what is known pre-filled (`offers`), the guest's stay as agents see it
 (`guest_reservations`), their HTTP API (`routes`), the event stream (`events`) and the console page
-(`console`, `console/`).
+(`console`, `console/`). The front desk's tools: internal notes, assignment and resolving (`desk_log`), saved
+replies (`saved_replies`) with their placeholders (`placeholders`), and their routes (`desk_routes`).
 
 Imports the handoff, the sender, the template catalog, the store, `hotel` and `cloudapi`; its routes use
 `api`.

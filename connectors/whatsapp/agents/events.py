@@ -1,5 +1,6 @@
 """`GET /api/v1/events`: server-sent events for the console, new messages, statuses, guests' edits and
-deletions (`amendment`) and handoff changes of the hotels the token may act for.
+deletions (`amendment`), handoff changes and the front desk's notes, assignments and resolves (`desk`) of
+the hotels the token may act for.
 
 The stream polls the store for rows newer than its cursors (every `POLL_SECONDS`) instead of listening to
 this process only, so it shows what every gateway process on the same database records.
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request
 
+from connectors.whatsapp.agents.desk_log import DeskLog
 from connectors.whatsapp.api.auth import requires, token_of
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ class Tail:
 
 
 def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
+    desk_log = DeskLog(gateway.store)
+
     async def handoff_events(after: int) -> list[dict[str, Any]]:
         return [event.to_json() for event in await gateway.handoffs.store.events_after(after)]
 
@@ -54,6 +58,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
         "status": gateway.queries.statuses_after,
         "amendment": gateway.queries.amendments_after,
         "handoff": handoff_events,
+        "desk": desk_log.events_after,
     }
 
     @blueprint.route("/api/v1/events", methods=["GET"])
@@ -63,6 +68,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
         newest_message, newest_status, newest_amendment = await gateway.queries.cursors()
         newest = {"message": newest_message, "status": newest_status, "amendment": newest_amendment}
         newest["handoff"] = await gateway.handoffs.store.last_event_id()
+        newest["desk"] = await desk_log.last_event_id()
         # Everything up to now counts as sent: the stream tells what happens from here on.
         tails = {kind: Tail(await source(max(0, newest[kind] - LOOKBACK_IDS))) for kind, source in sources.items()}
         response = await request.respond(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cloudapi.templates import CatalogTemplate
@@ -53,16 +54,16 @@ def known_values(
         values["hotel_address"] = hotel.address
         values["check_in_time"] = hotel.check_in_from.strftime("%H:%M")
     if reservation is not None:
-        arrival = reservation.arrival
-        values["arrival_date"] = (
-            arrival.strftime("%d/%m/%Y")
-            if language == "es"
-            else f"{arrival.day} {_MONTHS_EN[arrival.month - 1]} {arrival.year}"
-        )
+        values["arrival_date"] = stay_date(reservation.arrival, language)
         values["amount_pending"] = format_money(reservation.pending, reservation.currency)
         if reservation.payment_link:
             values["payment_link"] = reservation.payment_link
     return values
+
+
+def stay_date(day: date, language: str) -> str:
+    """A date of a stay as a guest reads it: 05/03/2026 in Spanish, 5 Mar 2026 in English."""
+    return day.strftime("%d/%m/%Y") if language == "es" else f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
 
 
 def offers(catalog: Iterable[CatalogTemplate], language: str, values: Mapping[str, str]) -> list[TemplateOffer]:

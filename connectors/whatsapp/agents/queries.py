@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from cloudapi.window import WINDOW, window_state
 from connectors.whatsapp.agents.amendments import amendments_after, edited_to, revoked, with_amendments
+from connectors.whatsapp.agents.desk_log import NOBODY, resolved_clause, thread_desk
 from connectors.whatsapp.handoff import BOT, HolderState, handoffs, state_of
 from connectors.whatsapp.store import GatewayStore, conversations, message_amendments, messages, statuses
 
@@ -29,6 +30,10 @@ class ConversationQuery:
     state: str | None = None
     """`bot`, `queue`, `agent` or `held` (queue or agent)."""
     window_open: bool | None = None
+    status: str | None = "open"
+    """`open`, `resolved`, or None for both."""
+    assignee: str | None = None
+    """An agent's token name, `NOBODY` for the unassigned, or None for every thread."""
     limit: int = 50
     offset: int = 0
 
@@ -49,6 +54,10 @@ class ConversationSummary:
     phone: str | None = None
     """The number WhatsApp last gave for the guest; None for one known only by a user id (then `wa_id`)."""
     username: str | None = None
+    assignee: str | None = None
+    """The agent (token name) assigned to the thread, if any: who should answer, not who holds it."""
+    status: str = "open"
+    """`resolved` from an agent's resolve until the guest's next message."""
 
     def to_json(self, now: float) -> dict[str, Any]:
         window = window_state(self.last_inbound_at, now)
@@ -65,6 +74,8 @@ class ConversationSummary:
             "last_text": self.last_text,
             "last_origin": self.last_origin,
             "unread": self.unread,
+            "assignee": self.assignee,
+            "status": self.status,
         }
 
 
@@ -88,6 +99,7 @@ class ConversationQueries:
             statement = statement.where(holder.like("agent:%"))
         elif query.state == "held":
             statement = statement.where(holder != BOT)
+        statement = _desk_filters(statement, query)
         if query.window_open is not None:
             opened_after = int(now - WINDOW.total_seconds())
             inside = conversations.c.last_inbound_at >= opened_after
@@ -298,12 +310,28 @@ def _summaries() -> sa.sql.Select:
         sa.case((revoked(last), None), else_=last.c.text).label("last_text"),
         last.c.origin.label("last_origin"),
         unread_count.label("unread"),
+        thread_desk.c.assignee,
+        sa.case((resolved_clause(), "resolved"), else_="open").label("status"),
     ).select_from(
         conversations.outerjoin(
             handoffs,
             (handoffs.c.business_id == conversations.c.business_id) & (handoffs.c.wa_id == conversations.c.wa_id),
-        ).outerjoin(last, last.c.id == last_id)
+        )
+        .outerjoin(last, last.c.id == last_id)
+        .outerjoin(thread_desk, thread_of(thread_desk))
     )
+
+
+def _desk_filters(statement: sa.sql.Select, query: ConversationQuery) -> sa.sql.Select:
+    """The front desk's filters of the list: resolved or open, and who is assigned."""
+    if query.status is not None:
+        resolved = resolved_clause()
+        statement = statement.where(resolved if query.status == "resolved" else sa.not_(resolved))
+    if query.assignee == NOBODY:
+        statement = statement.where(thread_desk.c.assignee.is_(None))
+    elif query.assignee is not None:
+        statement = statement.where(thread_desk.c.assignee == query.assignee)
+    return statement
 
 
 def _summary(row: Any) -> ConversationSummary:
@@ -321,6 +349,8 @@ def _summary(row: Any) -> ConversationSummary:
         int(row.unread or 0),
         row.phone,
         row.username,
+        row.assignee,
+        row.status,
     )
 
 

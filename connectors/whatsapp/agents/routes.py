@@ -11,6 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from connectors.whatsapp.agents.desk import AgentDesk, DeskError, GuestContext, Sent
+from connectors.whatsapp.agents.desk_log import DeskLog, desk_filters
 from connectors.whatsapp.agents.guest_reservations import reservation_json
 from connectors.whatsapp.agents.queries import MAX_PAGE, ConversationQuery, ConversationSummary
 from connectors.whatsapp.api.auth import requires, token_of
@@ -67,6 +68,7 @@ class AgentRoutes:
                 "conversation": summary.to_json(now),
                 "messages": await self.gateway.queries.thread(business_id, wa_id),
                 "handoff_events": [e.to_json() for e in events],
+                "desk_events": [e.to_json() for e in await DeskLog(self.gateway.store).events_of(business_id, wa_id)],
                 "held_replies": [r.to_json() for r in await desk.held.waiting(business_id, wa_id)],
                 "reservation": reservation_json(context.reservation, context.language) if context.reservation else None,
                 "hotel": {"name": context.hotel.name} if context.hotel else None,
@@ -231,4 +233,5 @@ def _list_query(request: Request) -> ConversationQuery:
         window_open=None if window is None else window == "open",
         limit=limit,
         offset=offset,
+        **desk_filters(request.args.get("status"), request.args.get("assignee"), token_of(request).name),
     )

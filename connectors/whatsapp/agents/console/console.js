@@ -2,6 +2,8 @@
 // sessionStorage, so it goes with the tab), kept live by the API's event stream. No HTML is ever parsed from
 // data: every node is built with `el`.
 
+import * as deskTools from "./desk_tools.js";
+
 const API = "../api/v1";
 const TOKEN_KEY = "console.token";
 const LANGUAGE_KEY = "console.language";
@@ -77,6 +79,8 @@ const TEXT = {
     category_authentication: "Authentication", category_unknown: "Unknown template",
   },
 };
+
+for (const language of Object.keys(deskTools.TEXT)) Object.assign(TEXT[language], deskTools.TEXT[language]);
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || "",
@@ -202,7 +206,7 @@ function connect() {
   source.onopen = () => setLive(true);
   source.onerror = () => setLive(false);
   const touches = (data) => state.current && data.business_id === state.current.business_id && data.wa_id === state.current.wa_id;
-  for (const kind of ["message", "status", "amendment", "handoff"]) {
+  for (const kind of ["message", "status", "amendment", "handoff", "desk"]) {
     source.addEventListener(kind, (event) => {
       const data = JSON.parse(event.data);
       scheduleRefresh(touches(data));
@@ -234,7 +238,7 @@ async function loadList() {
       state.searchHits = found.messages;
     } else {
       const filter = $("state-filter").value;
-      const body = await api(`/conversations?limit=100${filter ? `&state=${filter}` : ""}`);
+      const body = await api(`/conversations?limit=100${filter ? `&state=${filter}` : ""}${deskTools.listQuery()}`);
       state.list = body.conversations;
       state.searchHits = [];
     }
@@ -279,6 +283,7 @@ function renderList() {
         el("span", { class: "conversation__name" }, guestName(c)),
         c.unread ? el("span", { class: "unread", "aria-label": `${c.unread} ${t("unread")}` }, String(c.unread)) : null,
         el("span", { class: `badge badge--${c.handoff.state}` }, holderText(c.handoff)),
+        deskTools.listBadges(c),
         el("span", { class: "conversation__text" }, c.last_text || ""),
         el("span", { class: `window window--${windowClass}` }, windowLabel),
       ),
@@ -414,8 +419,10 @@ function renderThread() {
   const mine = c.handoff.holder === `agent:${state.me.name}`;
   $("take-over").hidden = mine;
   $("give-back").hidden = c.handoff.state === "bot" || (c.handoff.state === "agent" && !mine);
+  deskTools.renderHeader(c);
   renderReservation(thread.reservation);
   const rows = [
+    ...deskTools.threadRows(thread),
     ...thread.messages.map((m) => ({ at: m.created_at, node: messageRow(m) })),
     ...thread.handoff_events.map((e) => ({ at: e.at, node: eventRow(e) })),
     ...thread.held_replies.map((r) => ({ at: r.created_at, node: el("li", { class: "msg msg--out msg--held" }, el("p", {}, r.text), el("span", { class: "muted" }, t("held_reply"))) })),
@@ -488,6 +495,7 @@ async function sendReply(event) {
   event.preventDefault();
   const text = $("reply-text").value.trim();
   if (!text) return;
+  if (deskTools.noteMode()) return deskTools.sendNote(text);
   const answer = await act("reply", { text, reopen: $("reopen").checked });
   if (answer) $("reply-text").value = "";
 }
@@ -723,6 +731,7 @@ $("costs-hotel").addEventListener("change", loadCosts);
 $("costs-month").addEventListener("change", loadCosts);
 $("costs-csv").addEventListener("click", downloadCostsCsv);
 setInterval(() => { renderList(); renderThread(); }, 30_000);
+deskTools.install({ state, api, el, t, $, act, loadList, loadThread, showAlert, threadPath });
 
 translatePage();
 if (state.token) logIn(state.token);

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.whatsapp.api.openapi.desk import CONVERSATION_FIELDS, DESK_EVENT, desk_paths
 from connectors.whatsapp.api.openapi.schemas import ANY_ROLE, BOOLEAN, ERROR, INTEGER, NUMBER, STRING, answers
 from connectors.whatsapp.api.openapi.schemas import json_body as _json_body
 from connectors.whatsapp.api.openapi.schemas import nullable as _nullable
@@ -54,6 +55,7 @@ CONVERSATION = _object(
     last_text=_nullable(STRING),
     last_origin=_nullable(STRING),
     unread=INTEGER,
+    **CONVERSATION_FIELDS,
 )
 STATUS = _object(
     ["status", "at"], status=STRING, at=_nullable(INTEGER), error_code=_nullable(INTEGER), error_title=_nullable(STRING)
@@ -211,6 +213,12 @@ AGENTS: dict[str, Any] = {
                     {"name": "hotel", "in": "query", "schema": STRING},
                     {"name": "state", "in": "query", "schema": {"enum": ["bot", "queue", "agent", "held"]}},
                     {"name": "window", "in": "query", "schema": {"enum": ["open", "closed"]}},
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"enum": ["open", "resolved", "all"], "default": "open"},
+                    },
+                    {"name": "assignee", "in": "query", "schema": STRING, "description": "me, none or a token name"},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                     {"name": "cursor", "in": "query", "schema": STRING},
                 ],
@@ -250,6 +258,7 @@ AGENTS: dict[str, Any] = {
                             "conversation",
                             "messages",
                             "handoff_events",
+                            "desk_events",
                             "held_replies",
                             "reservation",
                             "hotel",
@@ -258,6 +267,7 @@ AGENTS: dict[str, Any] = {
                         conversation=CONVERSATION,
                         messages={"type": "array", "items": MESSAGE},
                         handoff_events={"type": "array", "items": HANDOFF_EVENT},
+                        desk_events={"type": "array", "items": DESK_EVENT},
                         held_replies={"type": "array", "items": HELD_REPLY},
                         reservation=_nullable(RESERVATION),
                         hotel=_nullable(_object(["name"], name=STRING)),
@@ -315,7 +325,8 @@ AGENTS: dict[str, Any] = {
         },
         "/events": {
             "get": {
-                "summary": "server-sent events: message, status, amendment (a guest's edit or deletion), handoff "
+                "summary": "server-sent events: message, status, amendment (a guest's edit or deletion), handoff, "
+                "desk (a note, an assignment, a resolve) "
                 "(token in the header or ?token=)",
                 "parameters": [{"name": "token", "in": "query", "schema": STRING}],
                 "responses": {
@@ -325,5 +336,6 @@ AGENTS: dict[str, Any] = {
                 },
             }
         },
+        **desk_paths(_answers, PATH_PARAMETERS, _json_body, CONVERSATION, HANDOFF),
     },
 }
