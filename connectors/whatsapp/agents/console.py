@@ -10,7 +10,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file, redirect, text
 
 FOLDER = Path(__file__).resolve().parent / "console"
-ASSETS = {"index.html": "text/html; charset=utf-8", "console.js": "text/javascript", "console.css": "text/css"}
+ASSETS = {
+    "index.html": "text/html; charset=utf-8",
+    "console.js": "text/javascript",
+    "media.js": "text/javascript",
+    "console.css": "text/css",
+}
 
 
 def add_console_routes(blueprint: Blueprint) -> None:
