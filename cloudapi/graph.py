@@ -24,7 +24,17 @@ import aiohttp
 
 from cloudapi.errors import GraphApiError, error_from_response, is_retryable, went_unanswered
 
-__all__ = ["CONNECTIONS", "GraphClient", "GraphConfig", "SentMessage", "next_page", "parse_send_answer"]
+__all__ = [
+    "CONNECTIONS",
+    "GraphClient",
+    "GraphConfig",
+    "MediaInfo",
+    "MediaTooLargeError",
+    "SentMessage",
+    "next_page",
+    "parse_media_info",
+    "parse_send_answer",
+]
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30.0
@@ -87,6 +97,37 @@ def parse_send_answer(answer: Any) -> SentMessage:
         wa_id=_text_of(contact, "wa_id"),
         user_id=_text_of(contact, "user_id"),
         message_status=_text_of(first, "message_status"),
+    )
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What `GET /{media-id}` says of a guest's media: where to download it (for 5 minutes, with the access
+    token) and what Meta says the bytes are."""
+
+    media_id: str
+    url: str
+    mime_type: str | None
+    sha256: str | None
+    file_size: int | None
+
+
+class MediaTooLargeError(Exception):
+    """A download went past the size its caller allows: stopped there, never retried."""
+
+
+def parse_media_info(media_id: str, answer: Any) -> MediaInfo:
+    """The media info of a 2xx answer; one without a download URL raises `GraphApiError` (nothing to fetch)."""
+    url = answer.get("url") if isinstance(answer, dict) else None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise GraphApiError(None, "Unexpected answer", details=str(answer)[:200], http_status=200)
+    size = answer.get("file_size")
+    return MediaInfo(
+        media_id=media_id,
+        url=url,
+        mime_type=_text_of(answer, "mime_type"),
+        sha256=_text_of(answer, "sha256"),
+        file_size=int(size) if isinstance(size, (int, str)) and str(size).isdigit() else None,
     )
 
 
@@ -160,12 +201,51 @@ class GraphClient:
             request = next_page(url, page)
         return items
 
+    async def media_info(self, media_id: str) -> MediaInfo:
+        """`GET /{media-id}`: a fresh download URL of a guest's media and what Meta says of it, retried like any
+        call (a GET changes nothing, so a timeout is retried too)."""
+        url = f"{self._config.versioned_url}/{media_id}"
+
+        async def ask() -> Any:
+            async with self._client().get(url) as response:
+                return await _answer(response)
+
+        return parse_media_info(media_id, await self._retrying(ask, self._config.max_attempts))
+
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """The bytes at a media URL `media_info` gave, with the access token as Meta requires, retried like
+        any call; more than `max_bytes` stops the download with `MediaTooLargeError`."""
+
+        # A 100 MB document takes longer than one call's timeout: the download is bounded by its silences.
+        timeout = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=self._config.timeout_seconds)
+
+        async def fetch() -> bytes:
+            async with self._client().get(url, timeout=timeout) as response:
+                if response.status >= 300:
+                    await _answer(response)
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data.extend(chunk)
+                    if len(data) > max_bytes:
+                        raise MediaTooLargeError(f"more than {max_bytes} bytes")
+                return bytes(data)
+
+        return await self._retrying(fetch, self._config.max_attempts)
+
     async def _post(self, business_id: str, body: dict[str, Any], attempts: int, resend_unanswered: bool = True) -> Any:
         url = f"{self._config.versioned_url}/{business_id}/messages"
+
+        async def post() -> Any:
+            async with self._client().post(url, json=body) as response:
+                return await _answer(response)
+
+        return await self._retrying(post, attempts, resend_unanswered)
+
+    async def _retrying(self, call: Callable[[], Awaitable[Any]], attempts: int, resend_unanswered: bool = True) -> Any:
+        """The one retry policy: `call` again after a retryable error (`errors.is_retryable`), with backoff."""
         for attempt in range(1, attempts + 1):
             try:
-                async with self._client().post(url, json=body) as response:
-                    return await _answer(response)
+                return await call()
             except Exception as error:
                 if attempt == attempts or not is_retryable(error):
                     raise

@@ -222,6 +222,9 @@ def _graph_routes(app: Sanic, sandbox: Sandbox) -> None:
         media = sandbox.threads.media.get(media_id)
         if media is None:
             raise unknown_object(media_id)
+        if sandbox.threads.media_faults.get(media_id, 0) > 0:
+            sandbox.threads.media_faults[media_id] -= 1
+            raise GraphError(131000, "Injected fault: this media's download was told to fail.")
         return raw(media.data, content_type=media.mime_type)
 
 

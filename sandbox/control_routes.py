@@ -115,6 +115,29 @@ class ControlRoutes:
         sandbox.spawn(sandbox.deliverer.deliver(payload, "template_status", template.id, Delivery()))
         return json_response(template.management_view())
 
+    async def media_faults(self, request: Request, media_id: str) -> HTTPResponse:
+        """POST /sandbox/media/{id}/faults {"fail": n}: the media's next n downloads answer 500 (131000)."""
+        body = json_body_or_none(request)
+        fail = body.get("fail") if isinstance(body, dict) else None
+        if not isinstance(fail, int) or isinstance(fail, bool) or fail < 0:
+            return problem('send {"fail": n}: how many of the next downloads fail, 0 or more')
+        if media_id not in self.sandbox.threads.media:
+            return problem(f"no media {media_id}", status=404)
+        self.sandbox.threads.media_faults[media_id] = fail
+        return json_response({"id": media_id, "fail": fail})
+
+    async def guest_upload(self, request: Request) -> HTTPResponse:
+        """POST /sandbox/guests/media (multipart `file`): a file the guest page attaches to a message. It is kept
+        like an upload to `POST /{phone-number-id}/media`, with no token (the page plays the guest's phone, which
+        sends its files through WhatsApp, not the business's API); the page then writes the message with its id."""
+        upload = request.files.get("file") if request.files else None
+        if upload is None or not upload.body:
+            return problem("send a multipart form with a non-empty 'file'")
+        media = self.sandbox.add_media(upload.body, upload.type or "application/octet-stream")
+        return json_response(
+            {"id": media.id, "mime_type": media.mime_type, "sha256": media.sha256, "file_size": len(media.data)}
+        )
+
 
 def add_control_routes(app: Sanic, sandbox: Sandbox) -> None:
     """Register each `ControlRoutes` handler; Sanic names each route after its handler, as before."""
@@ -129,3 +152,5 @@ def add_control_routes(app: Sanic, sandbox: Sandbox) -> None:
     app.post("/sandbox/verify")(routes.verify)
     app.get("/sandbox/webhooks")(routes.webhook_log)
     app.post("/sandbox/templates/<name>/<language>/status")(routes.template_status)
+    app.post("/sandbox/media/<media_id>/faults")(routes.media_faults)
+    app.post("/sandbox/guests/media")(routes.guest_upload)

@@ -115,6 +115,8 @@ class Threads:
         self.by_thread: dict[tuple[str, str], list[Entry]] = {}
         self.last_inbound: dict[tuple[str, str], float] = {}
         self.media: dict[str, Media] = {}
+        self.media_faults: dict[str, int] = {}
+        """Downloads of a media id still to fail (`POST /sandbox/media/{id}/faults`), as a flaky CDN would."""
         self.service_sent: dict[tuple[str, str], int] = {}
         self.referrals: dict[tuple[str, str], float] = {}
         """The time of each thread's latest guest message from an ad or Page button not yet replied to."""
@@ -184,6 +186,7 @@ class Threads:
         self.by_thread.clear()
         self.last_inbound.clear()
         self.media.clear()
+        self.media_faults.clear()
         self.service_sent.clear()
         self.referrals.clear()
         self.entry_points.clear()

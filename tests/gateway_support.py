@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ def settings_for(api_url: str, database: str, **overrides: Any) -> GatewaySettin
         api_url=api_url,
         database_url=database,
         send_backoff_seconds=0.05,
-        **overrides,
+        **{"media_url": tempfile.mkdtemp(prefix="gateway-media-"), **overrides},
     )
 
 

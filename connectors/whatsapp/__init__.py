@@ -9,6 +9,7 @@ From the bottom up (a package imports only those below it; `tests/unit/test_layo
 - `handoff`: who holds a thread (bot, queue, agent), one code path for every change;
 - `costs`: the rate card, pricing rules, free entry points and the monthly report;
 - `api`: what every API route shares (tokens, errors, `me`, the OpenAPI description);
+- `media`: guests' media downloaded and kept (a folder or an S3 bucket), agents' attachments, their route;
 - `automations`: the automations API, its queue, workers and shared rate limits;
 - `agents`: the agents' desk, their API, the event stream and the console;
 - `routes`, `gateway`: every route, and the parts of one process built together;
@@ -26,6 +27,7 @@ __all__ = [
     "costs",
     "gateway",
     "handoff",
+    "media",
     "routes",
     "sending",
     "settings",

@@ -17,6 +17,7 @@ from cloudapi.graph import GraphClient
 from connectors.whatsapp.agents import AgentDesk, ConversationQueries, HeldReplies
 from connectors.whatsapp.automations import AutomationRuntime
 from connectors.whatsapp.handoff import FailedTurns, Handoffs, HandoffStore
+from connectors.whatsapp.media import MediaKeeper, backend_for
 from connectors.whatsapp.sending import Sender
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import GatewayStore
@@ -47,6 +48,7 @@ class Gateway:
         self.reservations: ReservationRepository | None = None
         self.stopping = False
         self.automation: AutomationRuntime | None = None
+        self.media: MediaKeeper | None = None
 
     async def start(self, bot: BotHandler) -> None:
         """Open the store (creating the schema) and the Graph client; the inbox is processed from here on."""
@@ -79,6 +81,18 @@ class Gateway:
             listener=self.automation,
             failed_turn=FailedTurns(self.handoffs, self.sender),
         )
+        self.media = MediaKeeper(
+            self.store,
+            self.graph,
+            backend_for(self.settings.media_url),
+            self.clock,
+            self.settings.sweep_seconds,
+            self.settings.media_retry_seconds,
+            self.settings.media_retention_days,
+        )
+        self.processor.media = self.media.wake
+        if self.settings.process_inbox:
+            self.media.start()
         self.automation.start(self.sender)
         log.info(
             "WhatsApp gateway %s ready: store %s, Graph API %s",
@@ -94,6 +108,8 @@ class Gateway:
             await self.automation.stop()
         if self.processor is not None:
             await self.processor.stop()
+        if self.media is not None:
+            await self.media.stop()
         await self.intake.flush()
         if self.graph is not None:
             await self.graph.close()

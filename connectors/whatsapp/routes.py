@@ -17,6 +17,7 @@ from connectors.whatsapp.agents import routes as agent_routes
 from connectors.whatsapp.api import openapi, session
 from connectors.whatsapp.api.headers import add_security_headers
 from connectors.whatsapp.automations import routes as automation_routes
+from connectors.whatsapp.media import routes as media_routes
 
 if TYPE_CHECKING:
     from connectors.whatsapp.gateway import Gateway
@@ -30,6 +31,7 @@ def add_gateway_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     agent_routes.add_routes(blueprint, gateway)
     events.add_routes(blueprint, gateway)
     desk_routes.add_routes(blueprint, gateway)
+    media_routes.add_routes(blueprint, gateway)
     openapi.add_routes(blueprint)
     automation_routes.add_routes(blueprint, gateway)
     console.add_console_routes(blueprint)

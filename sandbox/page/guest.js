@@ -584,11 +584,42 @@ function sendLocation() {
   return sendToHotel({ message: { type: "location", location: SAMPLE_LOCATION } });
 }
 
-/** A photo with the text box as its caption; the sandbox stores a placeholder picture for it. */
-async function sendPhoto() {
+/** The kind of WhatsApp message a picked file goes as: a photo, a voice note, a video, else a document. */
+function mediaKind(file) {
+  if (file.type === "image/jpeg" || file.type === "image/png") return "image";
+  if (file.type.startsWith("audio/")) return "audio";
+  if (file.type === "video/mp4") return "video";
+  return "document";
+}
+
+/**
+ * A real file from the device, as the guest's phone sends one: its bytes go up to the sandbox (as WhatsApp
+ * keeps a guest's media), and the message names the media id, so the gateway downloads them through the
+ * Graph API's media routes. The text box is the caption.
+ */
+async function sendFile() {
+  const picker = $("photo-file");
+  const file = picker.files[0];
+  picker.value = "";
+  if (!file) return;
+  const form = new FormData();
+  form.append("file", file, file.name);
+  let uploaded;
+  try {
+    const response = await fetch("/sandbox/guests/media", { method: "POST", body: form });
+    uploaded = await response.json();
+    if (!response.ok) throw new Error(uploaded.error?.message || `HTTP ${response.status}`);
+  } catch (error) {
+    showAlert(`Not sent: ${error.message}`);
+    return;
+  }
+  const kind = mediaKind(file);
+  const media = { id: uploaded.id, mime_type: uploaded.mime_type };
   const input = $("message");
   const caption = input.value.trim();
-  if (await sendToHotel({ message: { type: "image", image: caption ? { caption } : {} } }, state.replyTo?.wamid)) {
+  if (caption && kind !== "audio") media.caption = caption;
+  if (kind === "document") media.filename = file.name;
+  if (await sendToHotel({ message: { type: kind, [kind]: media } }, state.replyTo?.wamid)) {
     input.value = "";
     fitComposer();
     setReplyTo(null);
@@ -665,7 +696,8 @@ function bindEvents() {
     $("composer").requestSubmit();
   });
   $("send-location").addEventListener("click", sendLocation);
-  $("send-photo").addEventListener("click", sendPhoto);
+  $("send-photo").addEventListener("click", () => $("photo-file").click());
+  $("photo-file").addEventListener("change", sendFile);
   $("replying-cancel").addEventListener("click", () => setReplyTo(null));
 }
 

@@ -15,6 +15,7 @@ ASSETS = {
     "console.js": "text/javascript",
     "console.css": "text/css",
     "desk_tools.js": "text/javascript",
+    "media.js": "text/javascript",
 }
 
 

@@ -16,6 +16,7 @@ from cloudapi.window import WINDOW, window_state
 from connectors.whatsapp.agents.amendments import amendments_after, edited_to, revoked, with_amendments
 from connectors.whatsapp.agents.desk_log import NOBODY, resolved_clause, thread_desk
 from connectors.whatsapp.handoff import BOT, HolderState, handoffs, state_of
+from connectors.whatsapp.media import attach_media
 from connectors.whatsapp.store import GatewayStore, conversations, message_amendments, messages, statuses
 
 MAX_PAGE = 100
@@ -181,7 +182,7 @@ class ConversationQueries:
         )
         async with self._store.connect() as connection:
             stored = [message_json(row._mapping) for row in await connection.execute(query)]
-            rows = await with_amendments(connection, stored)
+            rows = await attach_media(connection, await with_amendments(connection, stored))
             wamids = [row["wamid"] for row in rows if row["direction"] == "outbound" and row["wamid"]]
             history: dict[str, list[dict[str, Any]]] = {}
             if wamids:
@@ -207,7 +208,7 @@ class ConversationQueries:
         query = sa.select(messages).where(messages.c.id > cursor).order_by(messages.c.id).limit(limit)
         async with self._store.connect() as connection:
             stored = [message_json(row._mapping) for row in await connection.execute(query)]
-            return await with_amendments(connection, stored)
+            return await attach_media(connection, await with_amendments(connection, stored))
 
     async def amendments_after(self, cursor: int, limit: int = 200) -> list[dict[str, Any]]:
         """New edits and deletions of stored guest messages, each with its message's thread."""

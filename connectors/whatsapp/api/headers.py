@@ -14,9 +14,11 @@ from sanic.response import HTTPResponse
 __all__ = ["SECURITY_HEADERS", "add_security_headers"]
 
 SECURITY_HEADERS = {
-    # Scripts, styles, fetches and the event stream from the gateway itself; the console's `data:,` favicon.
+    # Scripts, styles, fetches and the event stream from the gateway itself; the console's `data:,` favicon;
+    # guests' photos, voice notes and videos as `blob:` URLs of bytes the console fetched with its token.
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

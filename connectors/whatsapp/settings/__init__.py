@@ -32,6 +32,7 @@ __all__ = [
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
+DEFAULT_MEDIA_URL = str(PROJECT_ROOT / "var" / "media")
 
 ReplyContext = Literal["never", "auto", "always"]
 
@@ -74,6 +75,13 @@ class GatewaySettings:
     """Where the hotels' facts and reservations are (`HOTEL_FACTS_DIR`, `RESERVATIONS_BACKEND`, `PMS_API_URL`,
     ...): read from the same variables as the action server's, so both see the same hotels and reservations."""
     automation: AutomationSettings = field(default_factory=AutomationSettings)
+    media_url: str = DEFAULT_MEDIA_URL
+    """Where guests' media and agents' attachments are kept: a folder (beside the store's SQLite file by
+    default) or `s3://bucket/prefix`, reached with the standard AWS variables (`media.backends`)."""
+    media_retention_days: float = 0.0
+    """Files kept longer than this are deleted by the media sweep; 0 keeps them."""
+    media_retry_seconds: float = 30.0
+    """The first wait before a media download that failed is tried again; each next wait is twice as long."""
 
     @property
     def graph(self) -> GraphConfig:
@@ -111,6 +119,9 @@ SOURCES: dict[str, tuple[str | None, str]] = {
     "send_max_attempts": (None, "WHATSAPP_SEND_MAX_ATTEMPTS"),
     "send_backoff_seconds": (None, "WHATSAPP_SEND_BACKOFF_SECONDS"),
     "handoff_idle_release_minutes": (None, "HANDOFF_IDLE_RELEASE_MINUTES"),
+    "media_url": (None, "GATEWAY_MEDIA_URL"),
+    "media_retention_days": (None, "GATEWAY_MEDIA_RETENTION_DAYS"),
+    "media_retry_seconds": (None, "GATEWAY_MEDIA_RETRY_SECONDS"),
 }
 _REQUIRED = ("app_secret", "verify_token", "access_token")
 
@@ -152,7 +163,20 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
         raise SettingsError("GATEWAY_TURN_ATTEMPTS must be 1 or more and GATEWAY_WORKER_TIMEOUT_SECONDS above 0")
     if not settings.api_url.startswith(("http://", "https://")):
         raise SettingsError(f"WHATSAPP_API_URL={settings.api_url!r} must be an http(s) URL")
+    _check_media(settings)
     return settings
+
+
+def _check_media(settings: GatewaySettings) -> None:
+    scheme = settings.media_url.partition("://")[0] if "://" in settings.media_url else ""
+    if scheme not in ("", "file", "s3") or (scheme == "s3" and not settings.media_url[5:].split("/")[0]):
+        raise SettingsError(
+            f"GATEWAY_MEDIA_URL={settings.media_url!r} must be a folder or s3://bucket/prefix (a bucket named)"
+        )
+    if settings.media_retention_days < 0 or settings.media_retry_seconds <= 0:
+        raise SettingsError(
+            "GATEWAY_MEDIA_RETENTION_DAYS must be 0 (keep every file) or more, GATEWAY_MEDIA_RETRY_SECONDS above 0"
+        )
 
 
 def _convert(name: str, raw: Any, variable: str) -> Any:

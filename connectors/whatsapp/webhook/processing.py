@@ -136,6 +136,8 @@ class InboxProcessor:
         self._stopping = asyncio.Event()
         self._background = BackgroundTasks(log, "background processing")
         self._loops: list[asyncio.Task[None]] = []
+        self.media: Callable[[list[InboundRecord]], None] | None = None
+        """Told of each batch's new guest messages, to fetch their media in the background (`media.keeper`)."""
 
     def start(self) -> None:
         """Start the pump, the heartbeat (which also takes over at once what stopped processes left) and the
@@ -216,6 +218,8 @@ class InboxProcessor:
                     )
                 if new is None:
                     return
+                if self.media is not None:
+                    self.media(new)
                 if self._listener is not None:
                     try:
                         new = await self._listener.after_batch(new, updates)

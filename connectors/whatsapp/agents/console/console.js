@@ -3,6 +3,7 @@
 // data: every node is built with `el`.
 
 import * as deskTools from "./desk_tools.js";
+import { MEDIA_TEXT, renderMedia } from "./media.js";
 
 const API = "../api/v1";
 const TOKEN_KEY = "console.token";
@@ -96,6 +97,16 @@ const state = {
 };
 
 const $ = (id) => document.getElementById(id);
+
+for (const language of Object.keys(TEXT)) Object.assign(TEXT[language], MEDIA_TEXT[language]);
+
+/** What `renderMedia` needs of the console: its builders, the token's fetch and a thread reload. */
+const MEDIA_TOOLS = {
+  el: (...args) => el(...args),
+  t: (...args) => t(...args),
+  fetchFile: (url) => fetch(url, { headers: { Authorization: `Bearer ${state.token}` } }),
+  refresh: () => scheduleRefresh(true),
+};
 
 function t(key, values = {}) {
   const text = TEXT[state.language][key] ?? TEXT.en[key] ?? key;
@@ -355,9 +366,11 @@ function messageRow(message) {
   const status = message.state === "failed" ? "failed" : message.status || message.state;
   const outbound = message.direction === "outbound";
   const origin = (message.origin || "").split(":")[0] || "gateway";
+  const media = renderMedia(message, MEDIA_TOOLS);
   const parts = [
     el("span", { class: "msg__who" }, originLabel(message.origin)),
-    messageText(message),
+    media,
+    media && !message.edited && !message.deleted ? null : messageText(message),
   ];
   const meta = [el("time", {}, new Date(message.created_at * 1000).toLocaleTimeString(state.language, { hour: "2-digit", minute: "2-digit" }))];
   if (message.edited) meta.push(el("span", { class: "muted msg__edited" }, t("edited")));

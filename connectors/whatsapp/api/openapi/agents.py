@@ -60,6 +60,23 @@ CONVERSATION = _object(
 STATUS = _object(
     ["status", "at"], status=STRING, at=_nullable(INTEGER), error_code=_nullable(INTEGER), error_title=_nullable(STRING)
 )
+MEDIA = _object(
+    ["id", "kind", "mime_type", "size", "sha256", "filename", "url", "state"],
+    id=STRING,
+    kind={"enum": ["image", "audio", "video", "document", "sticker"]},
+    mime_type=_nullable(STRING),
+    size=_nullable(INTEGER),
+    sha256=_nullable(STRING),
+    filename=_nullable(STRING),
+    caption=_nullable(STRING),
+    url={**STRING, "description": "GET it with the agent token: /webhooks/whatsapp/api/v1/media/{id}"},
+    state={
+        "enum": ["pending", "kept", "refused", "failed", "expired"],
+        "description": "pending: being downloaded from WhatsApp; refused: past WhatsApp's size limit; failed: "
+        "could not be fetched while WhatsApp kept it; expired: deleted after GATEWAY_MEDIA_RETENTION_DAYS",
+    },
+    reason=_nullable(STRING),
+)
 MESSAGE = _object(
     [
         "id",
@@ -103,6 +120,7 @@ MESSAGE = _object(
     },
     deleted={**BOOLEAN, "description": "the guest deleted the message for everyone: its text is no longer served"},
     deleted_at=_nullable(INTEGER),
+    media={**_nullable(MEDIA), "description": "the message's file (a guest's photo, voice note, PDF...); null if none"},
 )
 HANDOFF_EVENT = _object(
     ["id", "at", "from", "to", "reason", "actor"],
@@ -321,6 +339,25 @@ AGENTS: dict[str, Any] = {
                     )
                 ),
                 "responses": _answers(SENT_ANSWER, 404, 409, 422, 502),
+            },
+        },
+        "/media/{media_id}": {
+            "parameters": [{"name": "media_id", "in": "path", "required": True, "schema": STRING}],
+            "get": {
+                "summary": "a message's file: its bytes with their type and Content-Disposition (a type the bytes do "
+                "not bear out, or one a browser could run, is served as application/octet-stream, attachment)",
+                "responses": {
+                    "200": {"description": "the file's bytes", "content": {"*/*": {"schema": STRING}}},
+                    **{
+                        status: {"description": text, "content": {"application/json": {"schema": ERROR}}}
+                        for status, text in (
+                            ("401", "no known bearer token"),
+                            ("403", "not an agent token"),
+                            ("404", "no such file among the token's hotels"),
+                            ("409", "not kept: still downloading, refused, failed or expired (state and reason)"),
+                        )
+                    },
+                },
             },
         },
         "/events": {
