@@ -43,9 +43,11 @@ __all__ = [
     "custom_message",
     "image_messages",
     "media_kind_for",
+    "sent_media",
     "split_text",
     "template_message",
     "text_messages",
+    "uploaded_media_messages",
 ]
 
 # WhatsApp's limits (WHATSAPP.md §4), in characters.
@@ -74,6 +76,7 @@ _IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
 _VIDEO_EXTENSIONS = frozenset({".mp4", ".3gp"})
 _AUDIO_EXTENSIONS = frozenset({".ogg", ".mp3", ".m4a", ".aac", ".amr"})
 _UNCAPTIONED_KINDS = frozenset({"audio", "sticker"})
+_MEDIA_KINDS = frozenset({"image", "video", "audio", "document", "sticker"})
 _ADDRESSING_KEYS = frozenset({"messaging_product", "recipient_type", "to", "recipient"})
 _PHONE_ONLY_CATEGORIES = frozenset({"AUTHENTICATION"})
 """Template categories Meta sends to phone numbers only: one-tap, zero-tap and copy-code authentication
@@ -245,6 +248,28 @@ def attachment_messages(url: str, caption: str | None = None) -> list[MessageBod
     if kind == "document" and filename:
         media["filename"] = filename
     return _media_messages(kind, media, caption)
+
+
+def uploaded_media_messages(
+    kind: str, media_id: str, caption: str | None = None, filename: str | None = None
+) -> list[MessageBody]:
+    """A file uploaded to the Cloud API (`POST /{phone-number-id}/media`) sent by its media id as `kind`; a
+    document carries `filename`, the name the guest sees; the caption follows as text where WhatsApp takes
+    none (audio, sticker) or it is over 1,024 characters."""
+    media = {"id": media_id}
+    if kind == "document" and filename:
+        media["filename"] = filename
+    return _media_messages(kind, media, caption)
+
+
+def sent_media(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What file a business message body sends, for the agents' thread: its kind, media id or link, caption
+    and file name; None for a message that is no media (text, template, interactive...)."""
+    kind = body.get("type")
+    media = body.get(kind) if kind in _MEDIA_KINDS else None
+    if not isinstance(media, Mapping):
+        return None
+    return {key: media.get(key) for key in ("id", "link", "caption", "filename")} | {"kind": kind}
 
 
 def custom_message(custom: Any) -> MessageBody:

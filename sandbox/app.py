@@ -35,6 +35,7 @@ from sandbox.errors import GraphError, invalid, unknown_object
 from sandbox.guests import add_guest_routes
 from sandbox.identities import Identity
 from sandbox.limits import PairLimiter, ThroughputLimiter
+from sandbox.media_rules import check_upload
 from sandbox.settings import SandboxSettings
 from sandbox.template_list import template_list, template_query
 from sandbox.threads import Entry, Media, Threads
@@ -91,6 +92,11 @@ class Sandbox:
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run background work (deliveries, status chains) in the keeper that reset and shutdown cancel."""
         self.background.spawn(coroutine)
+
+    def uploaded(self, media_id: str) -> tuple[str, int] | None:
+        """A stored media id's type and size, for the send's checks; None for an unknown id."""
+        media = self.threads.media.get(media_id)
+        return (media.mime_type, len(media.data)) if media is not None else None
 
     def add_media(self, data: bytes, mime_type: str, media_id: str | None = None) -> Media:
         """Store media under `media_id` (a replayed webhook's), or under a fresh id like Meta's."""
@@ -196,7 +202,9 @@ def _graph_routes(app: Sanic, sandbox: Sandbox) -> None:
         upload = request.files.get("file")
         if upload is None or request.form.get("messaging_product") != "whatsapp":
             raise invalid("Upload a multipart 'file' with messaging_product=whatsapp.")
-        media = sandbox.add_media(upload.body, request.form.get("type") or upload.type)
+        mime_type = request.form.get("type") or upload.type
+        check_upload(mime_type, len(upload.body))
+        media = sandbox.add_media(upload.body, mime_type)
         return json_response({"id": media.id})
 
     @app.get(r"/<version>/<media_id:\d+>")
@@ -227,10 +235,20 @@ def _graph_routes(app: Sanic, sandbox: Sandbox) -> None:
             raise GraphError(131000, "Injected fault: this media's download was told to fail.")
         return raw(media.data, content_type=media.mime_type)
 
+    @app.get("/sandbox/phone/media/<media_id>")
+    async def phone_media(request: Request, media_id: str) -> HTTPResponse:
+        """The guest phone page's copy of a message's media: what the guest's WhatsApp shows, without Meta's
+        token (a page's `<img>` cannot send one), never sniffed into a page of the sandbox's origin."""
+        media = sandbox.threads.media.get(media_id)
+        if media is None:
+            raise unknown_object(media_id)
+        headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'"}
+        return raw(media.data, content_type=media.mime_type, headers=headers)
+
 
 async def _carry_out(sandbox: Sandbox, number: PhoneNumber, body: Any) -> HTTPResponse:
     await _inject_faults(sandbox)
-    outcome = validate_request(body, number, sandbox.catalog, lambda media_id: media_id in sandbox.threads.media)
+    outcome = validate_request(body, number, sandbox.catalog, sandbox.uploaded)
     if isinstance(outcome, ReadReceipt):
         return _mark_read(sandbox, number, outcome)
     return _accept(sandbox, number, outcome)

@@ -16,6 +16,7 @@ from typing import Any
 from sandbox.addressing import Addressee, addressee_of
 from sandbox.catalog import Catalog, PhoneNumber, Template
 from sandbox.errors import GraphError, invalid
+from sandbox.media_rules import check_sent_media
 
 TEXT_MAX = 4096
 CAPTION_MAX = 1024
@@ -81,11 +82,12 @@ class ReadReceipt:
     typing: bool
 
 
-MediaLookup = Callable[[str], bool]
+MediaLookup = Callable[[str], "tuple[str, int] | None"]
+"""An uploaded media id's type and size, or None for an id this number never uploaded."""
 
 
 def validate_request(
-    body: Any, business: PhoneNumber, catalog: Catalog, media_exists: MediaLookup
+    body: Any, business: PhoneNumber, catalog: Catalog, media_of: MediaLookup
 ) -> Outbound | ReadReceipt:
     """Check a send request as Meta does and return what it asks for."""
     if not isinstance(body, dict):
@@ -122,7 +124,7 @@ def validate_request(
             template=template,
             template_parameters=parameters,
         )
-    return Outbound(**common, preview=_PREVIEWS[message_type](content, media_exists))
+    return Outbound(**common, preview=_PREVIEWS[message_type](content, media_of))
 
 
 def _read_receipt(body: dict[str, Any]) -> ReadReceipt:
@@ -170,12 +172,15 @@ def _text_preview(text: dict[str, Any], _: MediaLookup) -> str:
 
 
 def _media_preview_for(kind: str) -> Callable[[dict[str, Any], MediaLookup], str]:
-    def preview(media: dict[str, Any], media_exists: MediaLookup) -> str:
+    def preview(media: dict[str, Any], media_of: MediaLookup) -> str:
         has_id, has_link = "id" in media, "link" in media
         if has_id == has_link:
             raise invalid(f"Param {kind} must have exactly one of id or link.")
-        if has_id and (not isinstance(media["id"], str) or not media_exists(media["id"])):
+        uploaded = media_of(media["id"]) if has_id and isinstance(media["id"], str) else None
+        if has_id and uploaded is None:
             raise GraphError(131053, f"Media id {media.get('id')!r} was not uploaded to this number.")
+        if uploaded is not None:
+            check_sent_media(kind, media["id"], *uploaded)
         if has_link and (not isinstance(media["link"], str) or not re.match(r"https?://", media["link"])):
             raise invalid(f"Param {kind}.link must be an http(s) URL.")
         caption = media.get("caption")

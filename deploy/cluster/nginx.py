@@ -2,7 +2,9 @@
 
 - Only `/webhooks/whatsapp/` (Meta's webhook, the gateway's API and the agents' console) and `/health` reach
   a replica; every other path, Rasa's own API and REST channel among them, is answered 404 by nginx itself.
-- Bodies over Meta's 3 MB cap are refused by nginx (413) before a replica buffers them.
+- Bodies over Meta's 3 MB cap are refused by nginx (413) before a replica buffers them, except an agent's
+  attachment (`ATTACHMENT_MAX_BODY`, a 100 MB document), streamed to the replica unbuffered, which counts it
+  against its own cap as it arrives.
 - A replica that refuses the connection, times out or answers 502/503 (a replica stopping answers webhooks
   503) is skipped for the next one. A webhook is resent even after it reached the replica that failed
   (`non_idempotent`): the gateway store keeps each message once whatever replica gets it. Other POSTs (an
@@ -13,10 +15,13 @@ from __future__ import annotations
 
 from deploy.cluster.settings import ClusterSettings
 
-__all__ = ["MAX_BODY", "nginx_conf"]
+__all__ = ["ATTACHMENT_MAX_BODY", "MAX_BODY", "nginx_conf"]
 
 MAX_BODY = "3m"
-"""Meta's webhook payloads are at most 3 MB; so is anything an agent posts."""
+"""Meta's webhook payloads are at most 3 MB; so is anything an agent posts but a file."""
+ATTACHMENT_MAX_BODY = "101000000"
+"""The attachments route's own cap in bytes (`connectors.whatsapp.agents.attachments.MAX_REQUEST_BYTES`)."""
+ATTACHMENTS = r"^/webhooks/whatsapp/api/v1/conversations/[^/]+/[^/]+/attachments$"
 
 SECURITY_HEADERS = (
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
@@ -85,6 +90,12 @@ http {{
         location = /webhooks/whatsapp/api/v1/events {{
             {_proxy("error timeout http_502 http_503", "1h")}
             proxy_buffering off;
+        }}
+
+        location ~ {ATTACHMENTS} {{
+            {_proxy("error timeout", "300s")}
+            client_max_body_size {ATTACHMENT_MAX_BODY};
+            proxy_request_buffering off;
         }}
 
         location /webhooks/whatsapp/ {{

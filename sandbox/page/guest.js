@@ -358,7 +358,13 @@ const CONTENT_RENDERERS = {
   ],
   location: (object) => renderLocation(object),
   contacts: (object) => renderContacts(Array.isArray(object) ? object : object.contacts),
-  ...Object.fromEntries(Object.keys(MEDIA_LABELS).map((kind) => [kind, (object) => renderMedia(kind, object)])),
+  ...Object.fromEntries(
+    Object.keys(MEDIA_LABELS).map((kind) => [
+      kind,
+      (object, entry) =>
+        entry.direction === "outbound" && object.id ? renderHotelMedia(kind, object) : renderMedia(kind, object),
+    ]),
+  ),
 };
 
 function renderContent(entry) {
@@ -440,6 +446,36 @@ function renderMedia(kind, media) {
     ),
     media.caption ? richText(media.caption) : null,
   ];
+}
+
+/**
+ * A file the hotel sent by its uploaded media id, as the guest's WhatsApp shows it: a photo or sticker inline
+ * (opening full size), video and audio players, a document as a link with its file name. The bytes come from
+ * the sandbox's copy of the upload (`/sandbox/phone/media/<id>`).
+ */
+function renderHotelMedia(kind, media) {
+  const src = `/sandbox/phone/media/${encodeURIComponent(media.id)}`;
+  const [icon, label] = MEDIA_LABELS[kind] ?? ["📎", kind];
+  const name = media.filename || label;
+  const players = {
+    image: () =>
+      el(
+        "a",
+        { href: src, target: "_blank", rel: "noopener" },
+        el("img", { class: "media media--image", src, alt: media.caption || label }),
+      ),
+    sticker: () => el("img", { class: "media media--sticker", src, alt: label }),
+    video: () => el("video", { class: "media media--video", src, controls: "", preload: "metadata" }),
+    audio: () => el("audio", { class: "media media--audio", src, controls: "", preload: "metadata" }),
+    document: () =>
+      el(
+        "a",
+        { class: "card media--document", href: src, download: name, target: "_blank", rel: "noopener" },
+        el("span", { class: "card__icon", "aria-hidden": "true" }, icon),
+        el("span", { class: "card__text" }, el("strong", {}, name), el("span", { class: "card__muted" }, label)),
+      ),
+  };
+  return [(players[kind] ?? players.document)(), media.caption ? richText(media.caption) : null];
 }
 
 function renderContacts(contacts = []) {

@@ -30,7 +30,7 @@ KEYS = st.sampled_from(
 
 
 def validate(body: Any) -> Outbound | ReadReceipt:
-    return validate_request(body, MIRADOR, CATALOG, lambda media_id: media_id == "42")
+    return validate_request(body, MIRADOR, CATALOG, lambda media_id: ("image/jpeg", 1000) if media_id == "42" else None)
 
 
 def test_signature_matches_a_known_answer_vector() -> None:

@@ -1,10 +1,11 @@
 """The front desk: the agents' desk (`desk`: take over, reply, send a template, give back, with the window's
-rules), the conversation list and search (`queries`, with the guests' edits and deletions applied by
-`amendments`), replies held for a reopened window (`held_replies`),
-the templates an agent may send with what is known pre-filled (`offers`), the guest's stay as agents see it
-(`guest_reservations`), their HTTP API (`routes`), the event stream (`events`) and the console page
-(`console`, `console/`). The front desk's tools: internal notes, assignment and resolving (`desk_log`), saved
-replies (`saved_replies`) with their placeholders (`placeholders`), and their routes (`desk_routes`).
+rules), the agents' files sent as WhatsApp media (`attachments`), the conversation list and search
+(`queries`, with the guests' edits and deletions applied by `amendments`), replies held for a reopened
+window (`held_replies`), the templates an agent may send with what is known pre-filled (`offers`), the
+guest's stay as agents see it (`guest_reservations`), their HTTP API (`routes`), the event stream
+(`events`) and the console page (`console`, `console/`). The front desk's tools: internal notes,
+assignment and resolving (`desk_log`), saved replies (`saved_replies`) with their placeholders
+(`placeholders`), and their routes (`desk_routes`).
 
 Imports the handoff, the sender, the template catalog, the store, `hotel` and `cloudapi`; its routes use
 `api`.

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from cloudapi.errors import GraphApiError
-from cloudapi.outbound import text_messages
+from cloudapi.outbound import MessageBody, text_messages
 from cloudapi.window import WindowState, window_state
 from connectors.whatsapp.agents.guest_reservations import guest_reservation, reservation_threads
 from connectors.whatsapp.agents.held_replies import HeldReplies, HeldReply
@@ -153,26 +153,34 @@ class AgentDesk:
         now and the text held until the guest answers; without, 409 with the templates that may be sent."""
         if not context.window.open:
             if not reopen:
-                reason = (
-                    "the guest never wrote to this number"
-                    if context.window.expires_at is None
-                    else "the guest's last message is over 24 hours old"
-                )
-                raise DeskError(
-                    409,
-                    "window_closed",
-                    f'customer service window closed: {reason}; send a template, or reply with "reopen": true',
-                    reason=reason,
-                    templates=[o.to_json() for o in await self.template_offers(business_id, context)],
-                )
+                raise await self.window_closed(business_id, context, 'or reply with "reopen": true')
             return await self._reopen(business_id, wa_id, agent, text, context)
+        return await self.send_free_form(business_id, wa_id, agent, text_messages(text))
+
+    async def send_free_form(self, business_id: str, wa_id: str, agent: str, bodies: Sequence[MessageBody]) -> Sent:
+        """Take the thread over and send `bodies` in order through the sender, whose window guard blocks them
+        if the window closed meanwhile: a reply's texts, an attachment's media message and caption."""
         change = await self.take_over(business_id, wa_id, agent)
         recipient = Recipient(business_id, wa_id)
-        outcomes = [
-            await self._sender.send(recipient, body, origin=agent_holder(agent)) for body in text_messages(text)
-        ]
+        outcomes = [await self._sender.send(recipient, body, origin=agent_holder(agent)) for body in bodies]
         await self._answered(business_id, wa_id, agent)
         return Sent(tuple(outcomes), change)
+
+    async def window_closed(self, business_id: str, context: GuestContext, alternative: str) -> DeskError:
+        """The refusal of a free-form message outside the window (409 `window_closed`), with why and the
+        templates that may be sent instead; `alternative` names the caller's other way out."""
+        reason = (
+            "the guest never wrote to this number"
+            if context.window.expires_at is None
+            else "the guest's last message is over 24 hours old"
+        )
+        return DeskError(
+            409,
+            "window_closed",
+            f"customer service window closed: {reason}; send a template, {alternative}",
+            reason=reason,
+            templates=[o.to_json() for o in await self.template_offers(business_id, context)],
+        )
 
     async def send_template(
         self,

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cloudapi.outbound import sent_media
 from cloudapi.window import WINDOW, window_state
 from connectors.whatsapp.agents.amendments import amendments_after, edited_to, revoked, with_amendments
 from connectors.whatsapp.agents.desk_log import NOBODY, resolved_clause, thread_desk
@@ -272,6 +273,7 @@ def message_json(row: Any) -> dict[str, Any]:
         ),
         "blocked_reason": row["blocked_reason"],
         "pricing": json.loads(row["pricing"]) if row["pricing"] else None,
+        "attachment": sent_media(json.loads(row["body"])) if row["direction"] == "outbound" and row["body"] else None,
     }
 
 

@@ -1,6 +1,6 @@
-"""The agents' API: list and search conversations, read a thread, take over, reply, send a template and
-give back. Agent tokens only (automation tokens get 403); a thread of a hotel the token may not act for is
-answered 404, exactly like one that does not exist.
+"""The agents' API: list and search conversations, read a thread, take over, reply, send a template or a
+file (`attachments`) and give back. Agent tokens only (automation tokens get 403); a thread of a hotel the
+token may not act for is answered 404, exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from connectors.whatsapp.agents.attachments import Attachments, read_upload
 from connectors.whatsapp.agents.desk import AgentDesk, DeskError, GuestContext, Sent
 from connectors.whatsapp.agents.desk_log import DeskLog, desk_filters
 from connectors.whatsapp.agents.guest_reservations import reservation_json
@@ -140,6 +141,24 @@ class AgentRoutes:
             return problem(error.status, error.code, error.message, **error.details)
         return _sent(sent)
 
+    async def send_attachment(self, request: Request, business_id: str, wa_id: str) -> HTTPResponse:
+        """POST attachments: a file (multipart `file`, optional `caption`), sent as the kind its bytes are."""
+        summary = await _visible(self.gateway, request, business_id, wa_id)
+        if summary is None:
+            return _not_found()
+        desk, graph, sender = _desk(self.gateway), self.gateway.graph, self.gateway.sender
+        if graph is None or sender is None:
+            raise RuntimeError("the gateway has not started")
+        try:
+            upload = await read_upload(request)
+            context = await _context(desk, summary)
+            sent = await Attachments(desk, graph, sender).send(
+                business_id, wa_id, token_of(request).name, upload, context
+            )
+        except DeskError as error:
+            return problem(error.status, error.code, error.message, **error.details)
+        return _sent(sent.sent, attachment=sent.to_json())
+
 
 def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     """Register each `AgentRoutes` handler behind the agent-token check; Sanic names each route after its
@@ -154,6 +173,7 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     blueprint.add_route(agent(routes.release), f"{THREAD}/release", methods=["POST"])
     blueprint.add_route(agent(routes.reply), f"{THREAD}/reply", methods=["POST"])
     blueprint.add_route(agent(routes.send_template), f"{THREAD}/template", methods=["POST"])
+    blueprint.add_route(agent(routes.send_attachment), f"{THREAD}/attachments", methods=["POST"], stream=True)
 
 
 def _desk(gateway: Gateway) -> AgentDesk:
@@ -184,7 +204,7 @@ async def _acting(action: Any) -> HTTPResponse:
     return json({"handoff": change.after.to_json(), "changed": change.changed})
 
 
-def _sent(sent: Sent) -> HTTPResponse:
+def _sent(sent: Sent, **extra: Any) -> HTTPResponse:
     outcomes = [
         {
             "state": o.state,
@@ -204,12 +224,15 @@ def _sent(sent: Sent) -> HTTPResponse:
             error_code=failed.error_code,
             error_title=failed.error_title,
             messages=outcomes,
+            **extra,
         )
     blocked = next((o for o in sent.outcomes if o.state == "blocked"), None)
     if blocked is not None:
-        return problem(409, "window_closed", blocked.reason or "customer service window closed", messages=outcomes)
+        return problem(
+            409, "window_closed", blocked.reason or "customer service window closed", messages=outcomes, **extra
+        )
     held = sent.held_reply.to_json() if sent.held_reply else None
-    return json({"messages": outcomes, "handoff": sent.handoff.after.to_json(), "held_reply": held})
+    return json({"messages": outcomes, "handoff": sent.handoff.after.to_json(), "held_reply": held, **extra})
 
 
 def _list_query(request: Request) -> ConversationQuery:

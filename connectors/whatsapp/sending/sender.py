@@ -162,6 +162,19 @@ class Sender:
         await self._store.finish_send(message_id, "accepted", self._clock(), wamid=wamid)
         return SendOutcome("accepted", wamid=wamid)
 
+    async def record_refusal(
+        self, recipient: Recipient, body: dict[str, Any], origin: str, error: GraphApiError
+    ) -> SendOutcome:
+        """Record `body` as failed with WhatsApp's refusal of what it needed before any send (a media upload),
+        so the message log shows the attempt and its error code like a refused send."""
+        record = self._record(recipient, body, origin, "sending", f"send:{uuid.uuid4().hex}")
+        slot = await self._store.record_send(record, self._clock())
+        await self._store.finish_send(slot.message_id, "failed", self._clock(), error=_info(error))
+        log.error(
+            "message %d from %s not sent, WhatsApp refused its media: %s", slot.message_id, recipient.business_id, error
+        )
+        return SendOutcome("failed", error_code=error.code, error_title=error.title)
+
     async def withhold(
         self, recipient: Recipient, body: dict[str, Any], origin: str, reason: str, key: str | None = None
     ) -> SendOutcome:
@@ -215,4 +228,5 @@ def summary(body: dict[str, Any]) -> str:
         return str((content.get("body") or {}).get("text", ""))
     if kind == "template":
         return f"[template {content.get('name')} {(content.get('language') or {}).get('code', '')}]"
-    return f"[{kind}] {content.get('caption', '')}".strip()
+    named = [content.get("filename")] if kind == "document" else []
+    return " ".join(str(part) for part in (f"[{kind}]", *named, content.get("caption")) if part)

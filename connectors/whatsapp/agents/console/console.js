@@ -521,6 +521,105 @@ async function sendTemplate(event) {
   await act("template", { name: template.name, language: template.language, parameters });
 }
 
+// --- attachments: the agent sends a file, captioned with the reply text ----------------------------------
+
+const ATTACH_TEXT = {
+  es: {
+    attach: "Adjuntar archivo", attach_hint: "El texto de la respuesta va como pie del archivo (no en audios).",
+    attach_sending: "Enviando {name}… {percent} %", attach_sent: "Enviado: {name}",
+    attach_too_large: "{name} es demasiado grande para WhatsApp: {message}",
+    attach_unsupported: "WhatsApp no acepta este tipo de archivo ({name}): envíe una imagen JPEG o PNG, un vídeo MP4, un audio o un PDF, texto o documento de Office.",
+    attach_failed: "No se pudo enviar {name}: {message}", attach_network: "Se perdió la conexión enviando {name}.",
+  },
+  en: {
+    attach: "Attach a file", attach_hint: "The reply text goes as the file's caption (not on audio).",
+    attach_sending: "Sending {name}… {percent} %", attach_sent: "Sent: {name}",
+    attach_too_large: "{name} is too large for WhatsApp: {message}",
+    attach_unsupported: "WhatsApp does not take this kind of file ({name}): send a JPEG or PNG image, an MP4 video, audio, or a PDF, text or Office document.",
+    attach_failed: "{name} was not sent: {message}", attach_network: "The connection dropped while sending {name}.",
+  },
+};
+for (const language of Object.keys(ATTACH_TEXT)) Object.assign(TEXT[language], ATTACH_TEXT[language]);
+const ATTACH_MAX_BYTES = 101_000_000; // the route's own cap: a 100 MB document and its multipart framing
+
+function setAttachStatus(text, kind = "") {
+  const status = $("attach-status");
+  status.textContent = text;
+  status.className = `attach__status ${kind}`.trim();
+}
+
+/** POST the file with XMLHttpRequest, the one browser API that reports an upload's progress. */
+function uploadAttachment(form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `${API}${threadPath("attachments")}`);
+    xhr.setRequestHeader("Authorization", `Bearer ${state.token}`);
+    xhr.upload.addEventListener("progress", (event) => event.lengthComputable && onProgress(event.loaded / event.total));
+    xhr.addEventListener("load", () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch { body = {}; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new ApiError(xhr.status, body.error || {}));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, { code: "network" })));
+    xhr.send(form);
+  });
+}
+
+function attachErrorText(error, name) {
+  const code = error.error?.code;
+  if (code === "file_too_large") return t("attach_too_large", { name, message: error.message });
+  if (code === "unsupported_media_type") return t("attach_unsupported", { name });
+  if (code === "window_closed") return t("window_409", { reason: error.error.reason });
+  if (code === "network") return t("attach_network", { name });
+  return t("attach_failed", { name, message: error.message });
+}
+
+async function sendAttachment() {
+  const input = $("attach-file");
+  const file = input.files?.[0];
+  input.value = "";
+  if (!file || !state.current) return;
+  showAlert("");
+  const progress = $("attach-progress");
+  if (file.size > ATTACH_MAX_BYTES) {
+    setAttachStatus(t("attach_too_large", { name: file.name, message: "> 100 MB" }), "error");
+    return;
+  }
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const caption = $("reply-text").value.trim();
+  if (caption) form.append("caption", caption);
+  $("attach").disabled = true;
+  progress.hidden = false;
+  progress.value = 0;
+  const onProgress = (share) => {
+    progress.value = Math.round(share * 100);
+    setAttachStatus(t("attach_sending", { name: file.name, percent: progress.value }));
+  };
+  onProgress(0);
+  try {
+    await uploadAttachment(form, onProgress);
+    if (caption) $("reply-text").value = "";
+    setAttachStatus(t("attach_sent", { name: file.name }), "ok");
+    await loadThread();
+    await loadList();
+  } catch (error) {
+    setAttachStatus(attachErrorText(error, file.name), "error");
+    if (error.error?.code === "window_closed" && error.error.templates) {
+      state.templates = error.error.templates;
+      renderTemplates();
+      $("templates").open = true;
+    }
+  } finally {
+    progress.hidden = true;
+    $("attach").disabled = false;
+  }
+}
+
+$("attach").addEventListener("click", () => $("attach-file").click());
+$("attach-file").addEventListener("change", sendAttachment);
+
 // --- views ------------------------------------------------------------------------------------------------
 
 function showView(view) {

@@ -121,6 +121,19 @@ MESSAGE = _object(
     deleted={**BOOLEAN, "description": "the guest deleted the message for everyone: its text is no longer served"},
     deleted_at=_nullable(INTEGER),
     media={**_nullable(MEDIA), "description": "the message's file (a guest's photo, voice note, PDF...); null if none"},
+    attachment={
+        **_nullable(
+            _object(
+                ["kind", "id", "link", "caption", "filename"],
+                kind={"enum": ["image", "video", "audio", "document", "sticker"]},
+                id=_nullable(STRING),
+                link=_nullable(STRING),
+                caption=_nullable(STRING),
+                filename=_nullable(STRING),
+            )
+        ),
+        "description": "the file a business message sends (by uploaded media id or link); null for other messages",
+    },
 )
 HANDOFF_EVENT = _object(
     ["id", "at", "from", "to", "reason", "actor"],
@@ -204,6 +217,24 @@ SENT_ANSWER = _object(
     messages={"type": "array", "items": SEND_OUTCOME},
     handoff=HANDOFF,
     held_reply=_nullable(HELD_REPLY),
+)
+
+ATTACHMENT = _object(
+    ["kind", "mime_type", "size", "sha256", "filename", "caption", "media_id"],
+    kind={"enum": ["image", "video", "audio", "document", "sticker"]},
+    mime_type={**STRING, "description": "as the bytes show, whatever the browser claimed"},
+    size=INTEGER,
+    sha256=STRING,
+    filename=_nullable(STRING),
+    caption=_nullable(STRING),
+    media_id={**_nullable(STRING), "description": "the Cloud API's id of the upload; null if it was refused"},
+)
+SENT_ATTACHMENT_ANSWER = _object(
+    ["messages", "handoff", "held_reply", "attachment"],
+    messages={"type": "array", "items": SEND_OUTCOME},
+    handoff=HANDOFF,
+    held_reply={"type": "null"},
+    attachment=ATTACHMENT,
 )
 
 
@@ -356,6 +387,33 @@ AGENTS: dict[str, Any] = {
                             ("404", "no such file among the token's hotels"),
                             ("409", "not kept: still downloading, refused, failed or expired (state and reason)"),
                         )
+                    },
+                },
+            },
+        },
+        "/conversations/{business_id}/{wa_id}/attachments": {
+            "parameters": PATH_PARAMETERS,
+            "post": {
+                "summary": "send a file (takes the thread over): image, video, audio, document or sticker by what its "
+                "bytes are, within WhatsApp's types and sizes; outside the window 409",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _object(
+                                ["file"],
+                                file={"type": "string", "contentMediaType": "application/octet-stream"},
+                                caption={**STRING, "description": "not on audio or stickers: sent as text after it"},
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    **_answers(SENT_ATTACHMENT_ANSWER, 404, 409, 422, 502),
+                    "413": {
+                        "description": "the file is larger than WhatsApp takes for its kind (image 5 MB, video and "
+                        "audio 16 MB, document 100 MB, sticker 100 KB or 500 KB animated)",
+                        "content": {"application/json": {"schema": ERROR}},
                     },
                 },
             },
