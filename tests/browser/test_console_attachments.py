@@ -45,7 +45,9 @@ async def test_an_agent_attaches_a_pdf_with_the_reply_text_as_its_caption(
 
     await expect(page.locator("#attach-status")).to_have_text("Sent: factura MDP-4F7K2Q.pdf", timeout=LIVE_TIMEOUT_MS)
     sent = page.locator(".msg[data-origin='agent:marta']", has_text="factura MDP-4F7K2Q.pdf")
-    await expect(sent).to_contain_text("[document] factura MDP-4F7K2Q.pdf Aquí tiene su factura")
+    # Kept in the media store under its message, the agent's file shows like a guest's: a link and the caption.
+    await expect(sent.get_by_role("link", name="factura MDP-4F7K2Q.pdf")).to_be_visible()
+    await expect(sent).to_contain_text("Aquí tiene su factura")
     await expect(sent).to_have_attribute("data-status", "delivered", timeout=LIVE_TIMEOUT_MS)
     await expect(page.get_by_label("Reply")).to_have_value("")
     await expect(page.locator("#handoff-state")).to_have_attribute("data-state", "agent")

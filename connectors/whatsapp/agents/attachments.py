@@ -27,6 +27,7 @@ from cloudapi.media_kinds import LARGEST_FILE, Classified, MediaRefusedError, cl
 from cloudapi.outbound import uploaded_media_messages
 from connectors.whatsapp.agents.desk import AgentDesk, DeskError, GuestContext, Sent
 from connectors.whatsapp.handoff import agent_holder
+from connectors.whatsapp.media import MediaKeeper
 from connectors.whatsapp.sending import Recipient, Sender
 
 __all__ = ["MAX_REQUEST_BYTES", "Attachments", "SentAttachment", "Upload", "read_upload"]
@@ -118,13 +119,14 @@ def _unsent_body(file: Classified, caption: str | None) -> dict[str, Any]:
 class Attachments:
     """Sends an agent's file: classify, check the window, upload, send; one object per request.
 
-    The one place the file, its media id and its sha256 are all at hand is `send`, right after the upload:
-    where a media store would keep the agent's file."""
+    The file sent is kept in the media store under its message (when the gateway has one), so the thread shows
+    and serves the agent's file like a guest's."""
 
-    def __init__(self, desk: AgentDesk, graph: GraphClient, sender: Sender) -> None:
+    def __init__(self, desk: AgentDesk, graph: GraphClient, sender: Sender, media: MediaKeeper | None) -> None:
         self._desk = desk
         self._graph = graph
         self._sender = sender
+        self._media = media
 
     async def send(
         self, business_id: str, wa_id: str, agent: str, upload: Upload, context: GuestContext
@@ -151,6 +153,12 @@ class Attachments:
             return SentAttachment(Sent((outcome,), change), file, sha256, upload.caption, None)
         bodies = uploaded_media_messages(file.kind, media_id, upload.caption, file.filename)
         sent = await self._desk.send_free_form(business_id, wa_id, agent, bodies)
+        message_id = sent.outcomes[0].message_id if sent.outcomes else None
+        if self._media is not None and message_id is not None:
+            await self._media.keep(
+                upload.data, file.mime_type, file.filename, business_id, wa_id, message_id, file.kind, "outbound",
+                upload.caption,
+            )  # fmt: skip
         return SentAttachment(sent, file, sha256, upload.caption, media_id)
 
 

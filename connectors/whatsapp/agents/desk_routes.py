@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request
-from sanic.exceptions import InvalidUsage
 from sanic.response import HTTPResponse, json
 
 from connectors.whatsapp.agents.desk import DeskError
@@ -19,6 +18,7 @@ from connectors.whatsapp.agents.placeholders import PLACEHOLDERS, fill, thread_v
 from connectors.whatsapp.agents.routes import THREAD, _context, _desk, _not_found, _visible
 from connectors.whatsapp.agents.saved_replies import MAX_TEXT, SavedReplies, normalized_code
 from connectors.whatsapp.api.auth import requires, token_of
+from connectors.whatsapp.api.bodies import json_object
 from connectors.whatsapp.api.responses import problem
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class DeskRoutes:
         """POST notes: an internal note, for agents only; nothing is sent and the bot never sees it."""
         if await _visible(self.gateway, request, business_id, wa_id) is None:
             return _not_found()
-        text = _body(request).get("text")
+        text = json_object(request).get("text")
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTE:
             return problem(422, "invalid_body", f'send {{"text": "..."}}: non-empty, at most {MAX_NOTE} characters')
         event = await self.log.note(business_id, wa_id, token_of(request).name, text.strip(), self.gateway.clock())
@@ -49,7 +49,7 @@ class DeskRoutes:
         """POST assign: `{"agent": "<token name>"}` names who should answer; `{"agent": null}` unassigns."""
         if await _visible(self.gateway, request, business_id, wa_id) is None:
             return _not_found()
-        body = _body(request)
+        body = json_object(request)
         agent = body.get("agent", ...)
         agents = self._agents_of(business_id)
         if agent is not None and agent not in agents:
@@ -104,7 +104,7 @@ class DeskRoutes:
             return _no_business()
         if not token_of(request).may_act_for(business_id):
             return _no_hotel()
-        body = _body(request)
+        body = json_object(request)
         code, text = body.get("code"), body.get("text")
         bare = normalized_code(code) if isinstance(code, str) else None
         if bare is None or not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
@@ -160,14 +160,6 @@ def add_routes(blueprint: Blueprint, gateway: Gateway) -> None:
     blueprint.add_route(agent(routes.saved_replies), "/api/v1/saved-replies", methods=["GET"])
     blueprint.add_route(agent(routes.save_reply), "/api/v1/saved-replies", methods=["POST"])
     blueprint.add_route(agent(routes.delete_reply), "/api/v1/saved-replies", methods=["DELETE"])
-
-
-def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = request.json
-    except InvalidUsage:  # a body that is not JSON: answered like a JSON one of the wrong shape
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _no_business() -> HTTPResponse:

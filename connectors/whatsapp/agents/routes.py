@@ -16,6 +16,7 @@ from connectors.whatsapp.agents.desk_log import DeskLog, desk_filters
 from connectors.whatsapp.agents.guest_reservations import reservation_json
 from connectors.whatsapp.agents.queries import MAX_PAGE, ConversationQuery, ConversationSummary
 from connectors.whatsapp.api.auth import requires, token_of
+from connectors.whatsapp.api.bodies import json_object
 from connectors.whatsapp.api.responses import problem
 from connectors.whatsapp.handoff import HandoffChange
 
@@ -104,9 +105,8 @@ class AgentRoutes:
         summary = await _visible(self.gateway, request, business_id, wa_id)
         if summary is None:
             return _not_found()
-        body = request.json if isinstance(request.json, dict) else None
-        text = body.get("text") if body else None
-        reopen = body.get("reopen", False) if body else False
+        body = json_object(request)
+        text, reopen = body.get("text"), body.get("reopen", False)
         if not isinstance(text, str) or not text.strip() or not isinstance(reopen, bool):
             return problem(
                 422, "invalid_body", 'send {"text": "...", "reopen": false}: text non-empty, reopen a boolean'
@@ -124,7 +124,7 @@ class AgentRoutes:
         summary = await _visible(self.gateway, request, business_id, wa_id)
         if summary is None:
             return _not_found()
-        body = request.json if isinstance(request.json, dict) else {}
+        body = json_object(request)
         name, language, parameters = body.get("name"), body.get("language"), body.get("parameters", [])
         valid = isinstance(name, str) and isinstance(language, str) and isinstance(parameters, list)
         if not valid or not all(isinstance(p, str) for p in parameters):
@@ -152,7 +152,7 @@ class AgentRoutes:
         try:
             upload = await read_upload(request)
             context = await _context(desk, summary)
-            sent = await Attachments(desk, graph, sender).send(
+            sent = await Attachments(desk, graph, sender, self.gateway.media).send(
                 business_id, wa_id, token_of(request).name, upload, context
             )
         except DeskError as error:

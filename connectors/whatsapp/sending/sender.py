@@ -60,6 +60,8 @@ class SendOutcome:
     error_code: int | None = None
     error_title: str | None = None
     reason: str | None = None
+    message_id: int | None = None
+    """The send's row in the store (what a kept attachment is filed under); None for a blocked one."""
 
 
 class Sender:
@@ -112,7 +114,7 @@ class Sender:
             slot = await self._settled(slot)
         if slot.earlier is not None and slot.earlier != "sending":
             log.info("message %d (%s) was recorded before, %s: not sent again", slot.message_id, key, slot.earlier)
-            return SendOutcome(_outcome_state(slot.earlier), wamid=slot.wamid)
+            return SendOutcome(_outcome_state(slot.earlier), wamid=slot.wamid, message_id=slot.message_id)
         if slot.earlier == "sending":
             log.warning(
                 "message %d was being sent when a process stopped, and no status named it: sending it again",
@@ -139,7 +141,7 @@ class Sender:
             await self._store.finish_send(message_id, "failed", self._clock(), error=_info(error))
             log.error("send of message %d from %s refused: %s", message_id, recipient.business_id, error)
             log.debug("message %d was to %s", message_id, recipient.sender_id)
-            return SendOutcome("failed", error_code=error.code, error_title=error.title)
+            return SendOutcome("failed", message_id=message_id, error_code=error.code, error_title=error.title)
         except Exception as error:
             if went_unanswered(error):
                 title = "no answer from WhatsApp in time: it may have the message; its status webhooks will say"
@@ -150,17 +152,17 @@ class Sender:
                 # The guest's next message waits too: if WhatsApp has this one, it lands first.
                 settled = await self._settled(SendSlot(message_id, "unknown"))
                 if settled.earlier == "accepted":
-                    return SendOutcome("accepted", wamid=settled.wamid)
-                return SendOutcome("unknown", error_title=title)
+                    return SendOutcome("accepted", message_id=message_id, wamid=settled.wamid)
+                return SendOutcome("unknown", message_id=message_id, error_title=title)
             if not is_retryable(error):
                 raise
             title = f"network error: {type(error).__name__}"
             await self._store.finish_send(message_id, "failed", self._clock(), error=_titled(title))
             log.error("send of message %d from %s failed after retries: %s", message_id, recipient.business_id, title)
             log.debug("message %d was to %s", message_id, recipient.sender_id)
-            return SendOutcome("failed", error_title=title)
+            return SendOutcome("failed", message_id=message_id, error_title=title)
         await self._store.finish_send(message_id, "accepted", self._clock(), wamid=wamid)
-        return SendOutcome("accepted", wamid=wamid)
+        return SendOutcome("accepted", message_id=message_id, wamid=wamid)
 
     async def record_refusal(
         self, recipient: Recipient, body: dict[str, Any], origin: str, error: GraphApiError
@@ -173,7 +175,7 @@ class Sender:
         log.error(
             "message %d from %s not sent, WhatsApp refused its media: %s", slot.message_id, recipient.business_id, error
         )
-        return SendOutcome("failed", error_code=error.code, error_title=error.title)
+        return SendOutcome("failed", message_id=slot.message_id, error_code=error.code, error_title=error.title)
 
     async def withhold(
         self, recipient: Recipient, body: dict[str, Any], origin: str, reason: str, key: str | None = None
