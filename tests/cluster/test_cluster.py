@@ -173,7 +173,8 @@ def test_nginx_serves_the_gateway_and_caps_bodies_at_metas_limit(cluster: Cluste
     console = httpx.get(f"{cluster.url}/webhooks/whatsapp/console/", timeout=30)
     assert console.status_code == 200
     assert console.headers.get_list("content-security-policy") == [
-        "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
     ]
     too_large = httpx.post(f"{cluster.url}/webhooks/whatsapp/webhook", content=b"x" * (3 * 1024 * 1024 + 1), timeout=30)
     assert too_large.status_code == 413
