@@ -16,8 +16,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from connectors.whatsapp.store import GatewayStore, guest_id, messages, metadata
+from connectors.whatsapp.store import GatewayStore, Upsert, guest_id, messages, metadata
 
 NOBODY = ""
 """The `assignee` filter for threads no agent is assigned."""
@@ -102,43 +103,54 @@ class DeskLog:
 
     def __init__(self, store: GatewayStore) -> None:
         self._store = store
+        dialect = store.engine.dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+        def setting(column: str) -> Upsert:
+            """The thread's row with `column` set, created if it is the thread's first desk change."""
+            statement = insert(thread_desk)
+            return Upsert(
+                statement.on_conflict_do_update(
+                    index_elements=["business_id", "wa_id"], set_={column: statement.excluded[column]}
+                ),
+                dialect,
+            )
+
+        self._set = {column: setting(column) for column in ("assignee", "resolved_upto")}
 
     async def note(self, business_id: str, wa_id: str, actor: str, text: str, now: float) -> DeskEvent:
-        return await self._record(business_id, wa_id, "note", actor, text, now, {})
+        async with self._store.transaction() as connection:
+            return await self._record(connection, business_id, wa_id, "note", actor, text, now)
 
     async def assign(self, business_id: str, wa_id: str, actor: str, agent: str | None, now: float) -> DeskEvent:
-        return await self._record(business_id, wa_id, "assigned", actor, agent, now, {"assignee": agent})
+        async with self._store.transaction() as connection:
+            await self._set["assignee"].run(connection, {"business_id": business_id, "wa_id": wa_id, "assignee": agent})
+            return await self._record(connection, business_id, wa_id, "assigned", actor, agent, now)
 
     async def resolve(self, business_id: str, wa_id: str, actor: str, now: float) -> DeskEvent:
         newest = sa.select(sa.func.coalesce(sa.func.max(messages.c.id), 0)).where(
             messages.c.business_id == business_id, messages.c.wa_id == wa_id
         )
-        return await self._record(business_id, wa_id, "resolved", actor, None, now, {"resolved_upto": newest})
+        async with self._store.transaction() as connection:
+            upto = (await connection.execute(newest)).scalar()
+            row = {"business_id": business_id, "wa_id": wa_id, "resolved_upto": upto}
+            await self._set["resolved_upto"].run(connection, row)
+            return await self._record(connection, business_id, wa_id, "resolved", actor, None, now)
 
+    @staticmethod
     async def _record(
-        self,
+        connection: AsyncConnection,
         business_id: str,
         wa_id: str,
         kind: DeskKind,
         actor: str,
         text: str | None,
         now: float,
-        values: dict[str, Any],
     ) -> DeskEvent:
-        async with self._store.transaction() as connection:
-            if values:
-                row = {"business_id": business_id, "wa_id": wa_id, **values}
-                insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-                statement = insert(thread_desk).values(row)
-                statement = statement.on_conflict_do_update(
-                    index_elements=["business_id", "wa_id"], set_={k: statement.excluded[k] for k in values}
-                )
-                await connection.execute(statement)
-            result = await connection.execute(
-                desk_events.insert().values(
-                    business_id=business_id, wa_id=wa_id, at=now, kind=kind, actor=actor, text=text
-                )
-            )
+        """The change's row in the thread's audit trail, in the transaction that made it."""
+        result = await connection.execute(
+            desk_events.insert().values(business_id=business_id, wa_id=wa_id, at=now, kind=kind, actor=actor, text=text)
+        )
         return DeskEvent(int(result.inserted_primary_key[0]), business_id, wa_id, now, kind, actor, text)
 
     async def events_of(self, business_id: str, wa_id: str) -> list[DeskEvent]:

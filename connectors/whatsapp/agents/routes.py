@@ -33,6 +33,7 @@ class AgentRoutes:
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
+        self.desk_log = DeskLog(gateway.store)
 
     async def list_conversations(self, request: Request) -> HTTPResponse:
         """GET /api/v1/conversations: a page of the token's hotels' threads; next_cursor is null on the last."""
@@ -70,7 +71,7 @@ class AgentRoutes:
                 "conversation": summary.to_json(now),
                 "messages": await self.gateway.queries.thread(business_id, wa_id),
                 "handoff_events": [e.to_json() for e in events],
-                "desk_events": [e.to_json() for e in await DeskLog(self.gateway.store).events_of(business_id, wa_id)],
+                "desk_events": [e.to_json() for e in await self.desk_log.events_of(business_id, wa_id)],
                 "held_replies": [r.to_json() for r in await desk.held.waiting(business_id, wa_id)],
                 "reservation": reservation_json(context.reservation, context.language) if context.reservation else None,
                 "hotel": {"name": context.hotel.name} if context.hotel else None,

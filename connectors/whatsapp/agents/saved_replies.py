@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from connectors.whatsapp.store import GatewayStore, metadata
+from connectors.whatsapp.store import GatewayStore, Upsert, metadata
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 """A code as stored, without its `/`: lower-case letters, digits, `_` and `-`, up to 32."""
@@ -62,6 +62,12 @@ def normalized_code(code: str) -> str | None:
 class SavedReplies:
     def __init__(self, store: GatewayStore) -> None:
         self._store = store
+        dialect = store.engine.dialect.name
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(saved_replies)
+        replaced = {column: statement.excluded[column] for column in ("text", "author", "updated_at")}
+        self._save = Upsert(
+            statement.on_conflict_do_update(index_elements=["business_id", "code"], set_=replaced), dialect
+        )
 
     async def of(self, business_id: str) -> list[SavedReply]:
         query = sa.select(saved_replies).where(saved_replies.c.business_id == business_id)
@@ -74,12 +80,7 @@ class SavedReplies:
         values = {"text": text, "author": author, "updated_at": now}
         key = (saved_replies.c.business_id == business_id) & (saved_replies.c.code == code)
         async with self._store.transaction() as connection:
-            insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-            statement = insert(saved_replies).values(business_id=business_id, code=code, **values)
-            statement = statement.on_conflict_do_update(
-                index_elements=["business_id", "code"], set_={k: statement.excluded[k] for k in values}
-            )
-            await connection.execute(statement)
+            await self._save.run(connection, {"business_id": business_id, "code": code, **values})
             row = (await connection.execute(sa.select(saved_replies).where(key))).one()
         return _reply(row)
 
