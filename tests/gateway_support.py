@@ -11,7 +11,8 @@ import itertools
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from sanic import Sanic
 from connectors.whatsapp.channel import WhatsAppInput
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import metadata
-from tests.support import ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, free_port
+from tests.support import ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, SandboxClient, free_port
 
 _names = itertools.count()
 
@@ -151,3 +152,21 @@ class GatewayServer:
     async def count(self, table: sa.Table) -> int:
         async with self.store.engine.connect() as connection:
             return (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+
+
+@asynccontextmanager
+async def serving(
+    db_kind: str, tmp_path: Any, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient, **overrides: Any
+) -> AsyncIterator[GatewayServer]:
+    """The gateway on loopback on a fresh `db_kind` database, with `overrides` on the test settings, and the
+    shared sandbox delivering its webhooks to it: what each channel suite's server fixture starts."""
+    url = database_url(db_kind, tmp_path)
+    if db_kind == "postgresql":
+        await empty_database(url)
+    server = GatewayServer(settings_for(sandbox.base_url, url, **overrides), bot, clock)
+    await server.start()
+    await sandbox.configure(webhook_url=server.webhook_url)
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, empty_database, settings_for
+from tests.gateway_support import (
+    GatewayServer,
+    MovableClock,
+    RecordingBot,
+    serving,
+)
 from tests.support import SandboxClient
 
 
@@ -31,11 +36,5 @@ async def gateway(
     db_kind: str, tmp_path: Any, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
 ) -> AsyncIterator[GatewayServer]:
     """The gateway on loopback, talking to the shared sandbox, which delivers its webhooks to it."""
-    url = database_url(db_kind, tmp_path)
-    if db_kind == "postgresql":
-        await empty_database(url)
-    server = GatewayServer(settings_for(sandbox.base_url, url), bot, clock)
-    await server.start()
-    await sandbox.configure(webhook_url=server.webhook_url)
-    yield server
-    await server.stop()
+    async with serving(db_kind, tmp_path, bot, clock, sandbox) as server:
+        yield server

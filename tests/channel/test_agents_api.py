@@ -17,7 +17,7 @@ from connectors.whatsapp.api.openapi import SPEC
 from connectors.whatsapp.sending import AGENT_TOOK_OVER
 from connectors.whatsapp.tokens import parse_tokens
 from hotel.settings import HotelSettings
-from tests.channel.agents_api import PREFIX, AgentsApi
+from tests.channel.agents_api import PREFIX, AgentsApi, listen
 from tests.gateway_support import (
     GatewayServer,
     MovableClock,
@@ -25,6 +25,7 @@ from tests.gateway_support import (
     database_url,
     echo,
     empty_database,
+    serving,
     settings_for,
 )
 from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient, free_port
@@ -54,15 +55,8 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 async def server(
     db_kind: str, tmp_path: Path, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
 ) -> AsyncIterator[GatewayServer]:
-    url = database_url(db_kind, tmp_path)
-    if db_kind == "postgresql":
-        await empty_database(url)
-    settings = settings_for(sandbox.base_url, url, api_tokens=parse_tokens(TOKENS))
-    gateway = GatewayServer(settings, bot, clock)
-    await gateway.start()
-    await sandbox.configure(webhook_url=gateway.webhook_url)
-    yield gateway
-    await gateway.stop()
+    async with serving(db_kind, tmp_path, bot, clock, sandbox, api_tokens=parse_tokens(TOKENS)) as gateway:
+        yield gateway
 
 
 @pytest.fixture
@@ -391,19 +385,7 @@ async def test_the_event_stream_shows_messages_statuses_and_handoffs_of_the_toke
     await guest_writes(sandbox, server, "Hola")
     seen: list[tuple[str, dict[str, Any]]] = []
 
-    async def listen() -> None:
-        async with (
-            httpx.AsyncClient(base_url=f"{server.url}{PREFIX}", timeout=None) as client,
-            client.stream("GET", "/events", params={"token": "desk-secret"}) as stream,
-        ):
-            kind = ""
-            async for line in stream.aiter_lines():
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    seen.append((kind, json.loads(line[6:])))
-
-    listener = asyncio.create_task(listen())
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
     await asyncio.sleep(0.3)
     await guest_writes(sandbox, server, "Hola desde Alameda", to=ALAMEDA)
     await guest_writes(sandbox, server, "Otra pregunta")

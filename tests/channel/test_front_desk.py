@@ -9,12 +9,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from hotel.facts import load_hotels
 from tests.channel import test_agents_api as agents_suite
-from tests.channel.agents_api import PREFIX, AgentsApi
+from tests.channel.agents_api import AgentsApi, listen
 from tests.channel.test_agents_api import eventually, guest_writes, sandbox_outbound, thread_path
 from tests.gateway_support import GatewayServer, RecordingBot, echo
 from tests.support import ALAMEDA, LUCIA, MIRADOR, OLIVER, SandboxClient
@@ -28,19 +27,6 @@ async def crm(server: GatewayServer) -> AsyncIterator[AgentsApi]:
     api = AgentsApi(server.url, "crm-secret")
     yield api
     await api.close()
-
-
-async def _listen(server: GatewayServer, seen: list[tuple[str, dict[str, Any]]]) -> None:
-    async with (
-        httpx.AsyncClient(base_url=f"{server.url}{PREFIX}", timeout=None) as client,
-        client.stream("GET", "/events", params={"token": "desk-secret"}) as stream,
-    ):
-        kind = ""
-        async for line in stream.aiter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                seen.append((kind, json.loads(line[6:])))
 
 
 async def _conversation(api: AgentsApi, **filters: str) -> list[tuple[str, str]]:
@@ -57,7 +43,7 @@ async def test_a_note_stays_with_the_agents(
     await desk.post(f"{thread_path()}/takeover")
     await guest_writes(sandbox, server, "¿Tienen parking?")
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(_listen(server, seen))
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
     await asyncio.sleep(0.3)
     outbound_before = await sandbox_outbound(sandbox)
 
@@ -110,7 +96,7 @@ async def test_assignment_and_the_assignee_filters(
     await guest_writes(sandbox, server, "Hello", wa_id=OLIVER)
     await guest_writes(sandbox, server, "Hola Alameda", to=ALAMEDA)
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(_listen(server, seen))
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
     await asyncio.sleep(0.3)
 
     assigned = await desk.post(f"{thread_path()}/assign", json={"agent": "desk"})
@@ -172,7 +158,7 @@ async def test_resolve_then_the_guest_reopens_and_the_bot_answers_again(
     assert (await crm.post(f"{thread_path()}/resolve")).status_code == 403
 
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(_listen(server, seen))
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
     await asyncio.sleep(0.3)
     resolved = await desk.post(f"{thread_path()}/resolve")
     try:

@@ -14,7 +14,12 @@ from connectors.whatsapp.media import MAX_BYTES, MediaRecord
 from connectors.whatsapp.tokens import parse_tokens
 from tests.channel.agents_api import PREFIX, AgentsApi
 from tests.channel.test_agents_api import eventually, thread_path
-from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, empty_database, settings_for
+from tests.gateway_support import (
+    GatewayServer,
+    MovableClock,
+    RecordingBot,
+    serving,
+)
 from tests.support import ALAMEDA, LUCIA, MIRADOR, SandboxClient
 
 TOKENS = "desk:agent:1000000001:desk-secret,other:agent:1000000002:other-secret,crm:automation:*:crm-secret"
@@ -26,22 +31,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 async def server(
     db_kind: str, tmp_path: Path, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
 ) -> AsyncIterator[GatewayServer]:
-    url = database_url(db_kind, tmp_path)
-    if db_kind == "postgresql":
-        await empty_database(url)
-    settings = settings_for(
-        sandbox.base_url,
-        url,
-        api_tokens=parse_tokens(TOKENS),
-        media_url=str(tmp_path / "media"),
-        media_retention_days=30,
-        media_retry_seconds=0.2,
-    )
-    gateway = GatewayServer(settings, bot, clock)
-    await gateway.start()
-    await sandbox.configure(webhook_url=gateway.webhook_url)
-    yield gateway
-    await gateway.stop()
+    media = {"media_url": str(tmp_path / "media"), "media_retention_days": 30, "media_retry_seconds": 0.2}
+    async with serving(db_kind, tmp_path, bot, clock, sandbox, api_tokens=parse_tokens(TOKENS), **media) as gateway:
+        yield gateway
 
 
 @pytest.fixture

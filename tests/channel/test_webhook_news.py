@@ -23,9 +23,14 @@ import sqlalchemy as sa
 from connectors.whatsapp.store import account_events, marketing_preferences, message_amendments
 from connectors.whatsapp.tokens import parse_tokens
 from tests.automations.helpers import eventually, message_in
-from tests.channel.agents_api import PREFIX, AgentsApi
+from tests.channel.agents_api import PREFIX, AgentsApi, listen
 from tests.channel.test_webhook import fixture, post
-from tests.gateway_support import GatewayServer, MovableClock, RecordingBot, database_url, empty_database, settings_for
+from tests.gateway_support import (
+    GatewayServer,
+    MovableClock,
+    RecordingBot,
+    serving,
+)
 from tests.support import LUCIA, MIRADOR, WABA, SandboxClient
 
 TOKENS = "desk:agent:*:desk-secret,crm:automation:*:crm-secret"
@@ -40,14 +45,8 @@ UTILITY = {"name": "reservation_reminder", "language": "es", "parameters": ["Luc
 async def server(
     db_kind: str, tmp_path: Path, bot: RecordingBot, clock: MovableClock, sandbox: SandboxClient
 ) -> AsyncIterator[GatewayServer]:
-    url = database_url(db_kind, tmp_path)
-    if db_kind == "postgresql":
-        await empty_database(url)
-    gateway = GatewayServer(settings_for(sandbox.base_url, url, api_tokens=parse_tokens(TOKENS)), bot, clock)
-    await gateway.start()
-    await sandbox.configure(webhook_url=gateway.webhook_url)
-    yield gateway
-    await gateway.stop()
+    async with serving(db_kind, tmp_path, bot, clock, sandbox, api_tokens=parse_tokens(TOKENS)) as gateway:
+        yield gateway
 
 
 @pytest.fixture
@@ -151,7 +150,7 @@ async def test_an_edit_is_shown_beside_the_original_and_never_reaches_the_bot(
     await deliver(server, original_message())
     await bot.wait_for(1)
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(listen(server, seen))
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
     await asyncio.sleep(0.3)
 
     await deliver(server, at_mirador("edit"))
@@ -190,19 +189,6 @@ async def test_a_revoke_hides_the_message_from_the_agents_even_one_that_came_bef
     [conversation] = (await desk.get("/conversations")).json()["conversations"]
     assert conversation["last_text"] is None
     assert (await desk.get("/search", params={"q": "llegamos"})).json()["messages"] == []
-
-
-async def listen(server: GatewayServer, seen: list[tuple[str, dict[str, Any]]]) -> None:
-    async with (
-        httpx.AsyncClient(base_url=f"{server.url}{PREFIX}", timeout=None) as client,
-        client.stream("GET", "/events", params={"token": "desk-secret"}) as stream,
-    ):
-        kind = ""
-        async for line in stream.aiter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                seen.append((kind, json.loads(line[6:])))
 
 
 async def _saw(seen: list[tuple[str, dict[str, Any]]], event: str, **fields: Any) -> bool:
