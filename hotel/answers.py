@@ -166,16 +166,17 @@ HANDOFF_OF_COURSE: Final = ("utter_human_handoff", "utter_human_handoff_receptio
 
 def handoff(hotel: Hotel, now: datetime, language: str, reason: str = "guest_asked") -> Answer:
     """That a person will answer: at once when reception is staffed, else when it opens."""
-    staffed, closed = HANDOFF_RESPONSES.get(reason, HANDOFF_OF_COURSE)
-    values = {"hotel": hotel.name, "hours": hotel.reception_hours(language)}
-    if hotel.reception_open_at(now):
-        return Answer(staffed, values)
-    return Answer(closed, {**values, "opens": format_clock(hotel.reception_opens)})
+    return _from_reception(hotel, now, language, *HANDOFF_RESPONSES.get(reason, HANDOFF_OF_COURSE))
 
 
 def waiting_for_reception(hotel: Hotel, now: datetime, language: str) -> Answer:
     """A message the assistant cannot answer while the thread waits for a person: reception has it."""
+    return _from_reception(hotel, now, language, "utter_waiting_for_reception", "utter_waiting_for_reception_closed")
+
+
+def _from_reception(hotel: Hotel, now: datetime, language: str, staffed: str, closed: str) -> Answer:
+    """A sentence that says reception will write: `staffed` with its hours, or `closed` with when it opens."""
     values = {"hotel": hotel.name, "hours": hotel.reception_hours(language)}
     if hotel.reception_open_at(now):
-        return Answer("utter_waiting_for_reception", values)
-    return Answer("utter_waiting_for_reception_closed", {**values, "opens": format_clock(hotel.reception_opens)})
+        return Answer(staffed, values)
+    return Answer(closed, {**values, "opens": format_clock(hotel.reception_opens)})
