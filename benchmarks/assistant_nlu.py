@@ -22,12 +22,15 @@ from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from benchmarks.measure import Figures
 from tests.support import ACTION_SERVER_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "hotel.tar.gz"
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+MULTI_QUESTIONS = ROOT / "tests" / "nlu_multi_questions.yml"
 MESSAGES_PER_RUN = 200
 GUEST_MESSAGES = (
     "hola buenas",
@@ -113,6 +116,44 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
     )
 
 
+@dataclass(frozen=True)
+class MultiQuestions:
+    messages: int
+    answered: int
+    """Messages whose turns (connectors.whatsapp.questions) cover every intent the message asks."""
+    answered_whole: int
+    """The same, were each message one turn: what the assistant did before its questions were cut apart."""
+    misses: tuple[tuple[str, tuple[str, ...]], ...]
+    """(text, the intents its turns had) of each message not fully answered."""
+
+
+async def evaluate_multi_questions(agent: Any, messages: list[dict[str, Any]]) -> MultiQuestions:
+    """How many of the held-out `messages` that ask several things (`MULTI_QUESTIONS`) get every question
+    answered."""
+    from connectors.whatsapp.questions import question_texts
+
+    answered, whole, misses = 0, 0, []
+    for message in messages:
+        asked = set(message["intents"])
+        turns = await question_texts(message["text"], agent.parse_message)
+        intents = tuple([(await agent.parse_message(turn))["intent"]["name"] for turn in turns])
+        answered += asked <= set(intents)
+        whole += asked <= {(await agent.parse_message(message["text"]))["intent"]["name"]}
+        if not asked <= set(intents):
+            misses.append((message["text"], intents))
+    return MultiQuestions(answered + len(misses), answered, whole, tuple(misses))
+
+
+def print_multi_questions(multi: MultiQuestions) -> None:
+    print(f"Several questions in one message: {multi.messages} held-out messages ({MULTI_QUESTIONS.relative_to(ROOT)})")
+    print(
+        f"  fully answered {multi.answered} ({multi.answered / multi.messages:.0%}); "
+        f"as one turn each (before) {multi.answered_whole} ({multi.answered_whole / multi.messages:.0%})"
+    )
+    for text, intents in multi.misses:
+        print(f"  missed: {text!r} got turns {', '.join(intents)}")
+
+
 def print_evaluation(evaluation: Evaluation) -> None:
     print(f"Assistant NLU quality: {evaluation.messages} held-out messages ({HOLDOUT.relative_to(ROOT)})")
     print(f"  intent F1 {evaluation.intent_f1_weighted:.3f} (weighted), {evaluation.intent_f1_macro:.3f} (macro)")
@@ -159,6 +200,8 @@ def main(quality_only: bool = False) -> None:
     agent = load_agent()
     loaded_in = time.perf_counter() - loading
     print_evaluation(asyncio.run(evaluate(agent)))
+    multi = yaml.safe_load(MULTI_QUESTIONS.read_text(encoding="utf-8"))["messages"]
+    print_multi_questions(asyncio.run(evaluate_multi_questions(agent, multi)))
     if quality_only:
         return
     baseline, nlu = asyncio.run(measure(agent))

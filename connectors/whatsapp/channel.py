@@ -23,6 +23,7 @@ from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
 from connectors.whatsapp import action_results
 from connectors.whatsapp.gateway import Gateway
 from connectors.whatsapp.handoff import InstructionError, parse_instruction, state_of
+from connectors.whatsapp.questions import question_texts
 from connectors.whatsapp.routes import add_gateway_routes
 from connectors.whatsapp.sending import AGENT_TOOK_OVER, Recipient, Sender
 from connectors.whatsapp.settings import GatewaySettings, load_settings
@@ -181,32 +182,43 @@ class WhatsAppInput(InputChannel):
     def __init__(self, settings: GatewaySettings, clock: Callable[[], float] | None = None) -> None:
         self.gateway = Gateway(settings, clock) if clock else Gateway(settings)
         self._trackers: RasaTrackers | None = None
+        self._app: Any = None
 
     async def _to_bot(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], item: PendingDispatch) -> None:
-        """Give a guest message to the bot. One whose turn may have run in a process that stopped is looked up
-        in the tracker first: if the turn is there, its answers are sent again (only those that did not go out
-        leave), instead of running the bot twice. An action that failed in the turn fails the turn."""
+        """Give a guest message to the bot: one turn per question it asks (`questions`), the first under the
+        message's own id and the others under `<wamid>/<place>`. A turn that may have run in a process that
+        stopped is looked up in the tracker first: if it is there, its answers are sent again (only those that
+        did not go out leave), instead of running the bot twice. An action that failed fails the message."""
         recipient = Recipient(item.business_id, item.wa_id)
         output = WhatsAppOutput(self.gateway, reply_to=item.wamid)
-        if item.resumed and self._trackers is not None:
-            said = await self._trackers.turn_responses(recipient.sender_id, item.wamid)
-            if said is not None:
-                log.info("message %s: its turn ran before a process stopped; sending what did not go out", item.wamid)
-                for response in said:
-                    await output.send_response(recipient.sender_id, response)
-                return
-        message = UserMessage(
-            text=item.text,
-            output_channel=output,
-            sender_id=recipient.sender_id,
-            input_channel=CHANNEL_NAME,
-            message_id=item.wamid,
-            metadata=item.meta,
-        )
-        with action_failures() as failures:
-            await on_new_message(message)
-        if failures:
-            raise TurnFailedError(failures[0])
+        for place, turn_text in enumerate(await self._turn_texts(item.text)):
+            message_id = item.wamid if place == 0 else f"{item.wamid}/{place}"
+            if item.resumed and self._trackers is not None:
+                said = await self._trackers.turn_responses(recipient.sender_id, message_id)
+                if said is not None:
+                    log.info(
+                        "message %s: its turn ran before a process stopped; sending what did not go out", message_id
+                    )
+                    for response in said:
+                        await output.send_response(recipient.sender_id, response)
+                    continue
+            message = UserMessage(
+                text=turn_text,
+                output_channel=output,
+                sender_id=recipient.sender_id,
+                input_channel=CHANNEL_NAME,
+                message_id=message_id,
+                metadata=item.meta,
+            )
+            with action_failures() as failures:
+                await on_new_message(message)
+            if failures:
+                raise TurnFailedError(failures[0])
+
+    async def _turn_texts(self, typed: str) -> list[str]:
+        """One text per question the guest asks, by the running model (`typed` whole when no model runs here)."""
+        agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
+        return [typed] if agent is None else await question_texts(typed, agent.parse_message)
 
     def get_output_channel(self) -> OutputChannel:
         """The channel Rasa uses for `trigger_intent?output_channel=whatsapp` and other proactive sends."""
@@ -226,6 +238,7 @@ class WhatsAppInput(InputChannel):
         @webhook.listener("after_server_start")
         async def recover(app: Any, _: Any) -> None:
             settle_heap()
+            self._app = app
             gateway.handoffs.tracker = tracker_control_for(app)
             if isinstance(gateway.handoffs.tracker, RasaTrackers):
                 self._trackers = gateway.handoffs.tracker

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from benchmarks.assistant_nlu import MULTI_QUESTIONS, evaluate_multi_questions
 from tests.processes import start_action_server
 from tests.support import ACTION_SERVER_TOKEN
 
@@ -131,3 +133,10 @@ async def test_a_first_message_without_words_is_answered_in_the_language_of_the_
 async def test_gibberish_asks_to_rephrase(agent: Any) -> None:
     [answer] = await say(agent, "1000000002:34600000001", "qwzx plkj vbnm", wa_id="34600000001")
     assert answer.startswith("Perdona, no te he entendido.")
+
+
+async def test_most_messages_asking_several_things_get_every_question_answered(agent: Any) -> None:
+    """The held-out messages of tests/nlu_multi_questions.yml through the channel's cut (`make evaluate` prints it)."""
+    messages = yaml.safe_load(MULTI_QUESTIONS.read_text(encoding="utf-8"))["messages"]
+    multi = await evaluate_multi_questions(agent, messages)
+    assert multi.answered / multi.messages >= 0.9, multi.misses

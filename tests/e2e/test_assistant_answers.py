@@ -18,6 +18,7 @@ import pytest
 
 from hotel import answers
 from hotel.facts import load_hotels
+from hotel.language import detect_language
 from hotel.reservations import Reservation
 from hotel.settings import DEFAULT_SEED_FILE
 from tests.e2e.test_handoff_rasa import agent
@@ -353,3 +354,58 @@ async def test_a_stay_to_change_or_cancel_goes_to_a_person(
     thread = await queued_for(rasa, hotel, wa_id)
     assert thread["conversation"]["handoff"]["reason"] == "change_request"
     assert [m["text"] for m in thread["messages"] if m["direction"] == "inbound"][-1] == text
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "hotel", "text", "expected"),
+    [
+        ("34699000305", MIRADOR, "¿A qué hora es el check-in y tenéis parking?", [("15:00",), ("18 EUR",)]),
+        (
+            "447700900305",
+            ALAMEDA,
+            "what's the wifi password, is there a gym, and when is breakfast?",
+            [("Alameda-WiFi", "azahar24"), (HOTELS[ALAMEDA].topics["gym"].in_language("en"),), ("08:00", "12 EUR")],
+        ),
+        (
+            "34699000306",
+            ALAMEDA,
+            "Hola! cuál es la clave del wifi? y a qué hora es el desayuno",
+            [("Alameda-WiFi", "azahar24"), ("08:00", "12 EUR")],
+        ),
+    ],
+    ids=["checkin-parking-es", "three-questions-en", "greeting-and-two-es"],
+)
+async def test_every_question_of_a_message_is_answered_in_order_in_its_language(
+    guest: SandboxClient, rasa: str, wa_id: str, hotel: str, text: str, expected: list[tuple[str, ...]]
+) -> None:
+    """One answer per question, in the order asked and the language written; the agents see one message."""
+    replies = await ask(guest, wa_id, hotel, text, replies=len(expected))
+    language = "es" if wa_id.startswith("34") else "en"
+    missing = [[fact for fact in facts if fact not in reply] for reply, facts in zip(replies, expected, strict=True)]
+    assert missing == [[]] * len(expected), replies
+    assert {detect_language(reply, None, None) for reply in replies} == {language}
+    thread = (await agent(rasa, "GET", f"/conversations/{hotel}/{wa_id}")).json()
+    assert [m["text"] for m in thread["messages"] if m["direction"] == "inbound"] == [text]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("can I bring my dog and my cat?", "pets"), ("Hola, ¿hay piscina?", "pool")],
+)
+async def test_one_question_with_more_words_is_answered_once(guest: SandboxClient, text: str, topic: str) -> None:
+    """A second thing named in the same question, or a greeting before it, is no second question."""
+    language = "en" if text.startswith("can") else "es"
+    [reply] = await ask(guest, "447700900307" if language == "en" else "34699000307", MIRADOR, text)
+    assert reply == HOTELS[MIRADOR].topics[topic].in_language(language)
+
+
+async def test_a_change_request_beside_a_question_gets_both_and_waits_for_a_person(
+    guest: SandboxClient, rasa: str
+) -> None:
+    """The change goes to the queue with its reason, and the question beside it is still answered."""
+    text = "quiero cambiar las fechas de mi reserva y también saber si hay parking"
+    change, parking = await ask(guest, "34699000308", MIRADOR, text, replies=2)
+    assert "Los cambios de reserva" in change
+    assert "18 EUR" in parking
+    thread = await queued_for(rasa, MIRADOR, "34699000308")
+    assert thread["conversation"]["handoff"]["reason"] == "change_request"
