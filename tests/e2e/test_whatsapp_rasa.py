@@ -103,6 +103,59 @@ async def test_a_killed_gateway_answers_every_stored_message_once_after_restart(
             restarted.stop()
 
 
+async def test_a_two_question_message_run_again_after_a_crash_says_each_answer_once(
+    sandbox: SandboxClient, sandbox_process: SandboxProcess, action_server: str, tmp_path: Path
+) -> None:
+    """Rasa killed after the second question's answer went out but before its turn was saved (Rasa saves a
+    tracker at the end of each turn), the message left unfinished: the restarted server sends nothing again for
+    the first question, runs the second's turn again, and its answer is not sent twice."""
+    first, url = start_rasa(tmp_path, sandbox_process.url, action_server)
+    await sandbox.configure(webhook_url=f"{url}/webhooks/whatsapp/webhook")
+    wa_id = "34615009001"
+    wamid = await sandbox.guest_says(wa_id, "¿A qué hora es el check-in y tenéis parking?")
+    checkin, parking = await bot_replies(sandbox, wa_id, 2)
+    assert "15:00" in checkin["content"]["body"]
+    assert "18 EUR" in parking["content"]["body"]
+    first.kill()
+    _forget_turns_from(tmp_path / "tracker.db", f"{MIRADOR}:{wa_id}", f"{wamid}/1")
+    gateway = sa.create_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    with gateway.begin() as connection:
+        unfinished = {"state": "dispatched", "claimed_by": "a process that died", "turn_started_at": 1.0}
+        connection.execute(messages.update().where(messages.c.wamid == wamid).values(**unfinished))
+    gateway.dispose()
+
+    restarted, _ = start_rasa(tmp_path, sandbox_process.url, action_server, port=int(url.rsplit(":", 1)[1]))
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while (await store_rows(tmp_path, wa_id))[0]["state"] != "handled":
+            assert asyncio.get_running_loop().time() < deadline, "the unfinished message was never taken over"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2)
+        replies = [e for e in await sandbox.thread(wa_id, MIRADOR) if e["direction"] == "outbound"]
+        assert [r["content"]["body"] for r in replies] == [checkin["content"]["body"], parking["content"]["body"]]
+        async with httpx.AsyncClient(base_url=url, params={"token": RASA_API_TOKEN}) as rasa:
+            tracker = (await rasa.get(f"/conversations/{MIRADOR}:{wa_id}/tracker")).json()
+        turns = [e["message_id"] for e in tracker["events"] if e["event"] == "user"]
+        assert turns == [wamid, f"{wamid}/1"]
+    finally:
+        restarted.stop()
+
+
+def _forget_turns_from(tracker_db: Path, sender_id: str, message_id: str) -> None:
+    """Drop the tracker's events from the user turn `message_id` on, as if Rasa died before saving that turn."""
+    engine = sa.create_engine(f"sqlite:///{tracker_db}")
+    try:
+        with engine.begin() as connection:
+            events = sa.Table("events", sa.MetaData(), autoload_with=connection)
+            rows = connection.execute(
+                sa.select(events.c.id, events.c.data).where(events.c.sender_id == sender_id).order_by(events.c.id)
+            ).all()
+            first = next(row.id for row in rows if json.loads(row.data).get("message_id") == message_id)
+            connection.execute(events.delete().where(events.c.sender_id == sender_id, events.c.id >= first))
+    finally:
+        engine.dispose()
+
+
 async def test_trigger_intent_reaches_the_guest_through_the_whatsapp_output_channel(
     guest: SandboxClient, rasa: str
 ) -> None:
