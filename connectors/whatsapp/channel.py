@@ -216,9 +216,12 @@ class WhatsAppInput(InputChannel):
                 raise TurnFailedError(failures[0])
 
     async def _turn_texts(self, typed: str) -> list[str]:
-        """One text per question the guest asks, by the running model (`typed` whole when no model runs here)."""
+        """One text per question the guest asks, by the running model (`typed` whole when no model is loaded:
+        Rasa serves the channel before a model arrives, and its agent refuses to parse until then)."""
         agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
-        return [typed] if agent is None else await question_texts(typed, agent.parse_message)
+        if agent is None or not agent.is_ready():
+            return [typed]
+        return await question_texts(typed, agent.parse_message)
 
     def get_output_channel(self) -> OutputChannel:
         """The channel Rasa uses for `trigger_intent?output_channel=whatsapp` and other proactive sends."""

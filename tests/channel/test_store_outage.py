@@ -162,6 +162,10 @@ class RasaStandIn:
     tracker_store: InMemoryTrackerStore = field(default_factory=lambda: InMemoryTrackerStore(Domain.empty()))
     lock_store: InMemoryLockStore = field(default_factory=InMemoryLockStore)
 
+    def is_ready(self) -> bool:
+        """No model loaded: the channel gives each message to the bot whole."""
+        return False
+
     async def log_turn(self, message: UserMessage) -> None:
         async with self.lock_store.lock(message.sender_id):
             tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
