@@ -41,7 +41,10 @@ export function install(context) {
   $("note-mode").addEventListener("change", renderComposerMode);
   $("reply-text").addEventListener("input", updatePicker);
   $("reply-text").addEventListener("keydown", pickerKeys);
-  $("reply-text").addEventListener("blur", () => setTimeout(hidePicker, 150));
+  // Hidden a moment after the box loses focus, unless it has it back by then (a quick click away and back).
+  $("reply-text").addEventListener("blur", () => setTimeout(() => {
+    if (document.activeElement !== $("reply-text")) hidePicker();
+  }, 150));
   $("language").addEventListener("change", translateTools);
   translateTools();
 }
