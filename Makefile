@@ -48,7 +48,7 @@ help:
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make train  train the assistant into $(MODEL) if its data changed"
 	@echo "make lint   ruff check and ruff format --check"
-	@echo "make evaluate  intent and booking code F1, and several questions in a message, on held-out messages"
+	@echo "make evaluate  intent (overall and per intent) and booking code F1, and several questions in a message, on held-out messages"
 	@echo "make bench  run the benchmarks and print their figures"
 
 install: $(STAMP)

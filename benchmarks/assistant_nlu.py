@@ -1,10 +1,11 @@
 """How well and how fast the trained assistant understands a message.
 
 Quality: intent F1 and `booking_code` entity F1 on `tests/nlu_holdout.yml`, messages written by hand and never
-used in training (`make evaluate` prints only these). Speed: `Agent.parse_message` on the model `make train`
-writes, one message at a time, beside `/intent` texts (what the channel sends for a location or a photo): Rasa
-reads their intent from the text, but still runs them through the same graph, so they show what parsing costs
-around the NLU models themselves.
+used in training, with each intent's precision, recall and F1 and the share right by the language written
+(`make evaluate` prints only these, and the multi-question share). Speed: `Agent.parse_message` on the model
+`make train` writes, one message at a time, beside `/intent` texts (what the channel sends for a location or a
+photo): Rasa reads their intent from the text, but still runs them through the same graph, so they show what
+parsing costs around the NLU models themselves.
 
 Needs models/hotel.tar.gz (`make train`); the model is loaded once, outside the timings.
 """
@@ -73,8 +74,20 @@ class Evaluation:
     entity_precision: float
     entity_recall: float
     entity_f1: float
+    per_intent: tuple[IntentScore, ...]
+    per_language: tuple[tuple[str, int, int], ...]
+    """(language written, messages, intents right) by `hotel.language.written_language` of each message."""
     errors: tuple[tuple[str, str, str], ...]
     """(text, expected intent, predicted intent) of each message whose intent was wrong."""
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    intent: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -85,11 +98,14 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
     """Intent F1 (support-weighted, as `rasa test nlu` reports it, and macro) and exact-match entity F1
     (same entity, same text as typed) of the model on the held-out messages."""
     from rasa.shared.nlu.training_data.loading import load_data
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    from hotel.language import written_language
 
     examples = load_data(str(holdout)).intent_examples
     expected, predicted, errors = [], [], []
     entities: Counter[str] = Counter()
+    languages: Counter[tuple[str, bool]] = Counter()
     for example in examples:
         text = example.get("text")
         parsed = await agent.parse_message(text)
@@ -97,12 +113,15 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
         predicted.append(parsed["intent"]["name"])
         if expected[-1] != predicted[-1]:
             errors.append((text, expected[-1], predicted[-1]))
+        languages[(written_language(text) or "none", expected[-1] == predicted[-1])] += 1
         gold = {(e["entity"], text[e["start"] : e["end"]]) for e in example.get("entities") or []}
         found = {(e["entity"], str(e["value"])) for e in parsed["entities"]}
         entities.update(tp=len(gold & found), fp=len(found - gold), fn=len(gold - found))
     labels = sorted(set(expected))
     precision = entities["tp"] / ((entities["tp"] + entities["fp"]) or 1)
     recall = entities["tp"] / ((entities["tp"] + entities["fn"]) or 1)
+    scores = precision_recall_fscore_support(expected, predicted, labels=labels, zero_division=0)
+    written = sorted({language for language, _ in languages}, key=lambda language: -languages[(language, True)])
     return Evaluation(
         messages=len(examples),
         # Scored over the intents the messages have: `nlu_fallback` predicted for one is a miss of that intent,
@@ -112,6 +131,14 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
         entity_precision=precision,
         entity_recall=recall,
         entity_f1=_f1(precision, recall),
+        per_intent=tuple(
+            IntentScore(label, *map(float, score[:3]), int(score[3]))
+            for label, *score in zip(labels, *scores, strict=True)
+        ),
+        per_language=tuple(
+            (language, languages[(language, True)] + languages[(language, False)], languages[(language, True)])
+            for language in written
+        ),
         errors=tuple(errors),
     )
 
@@ -160,6 +187,13 @@ def print_evaluation(evaluation: Evaluation) -> None:
     print(
         f"  booking_code entity F1 {evaluation.entity_f1:.3f} "
         f"(precision {evaluation.entity_precision:.3f}, recall {evaluation.entity_recall:.3f})"
+    )
+    print(f"  {'intent':<26} {'precision':>9} {'recall':>7} {'F1':>6} {'messages':>8}")
+    for score in evaluation.per_intent:
+        print(f"  {score.intent:<26} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} {score.support:>8}")
+    print(
+        "  intent right by the language written: "
+        + ", ".join(f"{language} {right}/{count}" for language, count, right in evaluation.per_language)
     )
     for text, gold, guess in evaluation.errors:
         print(f"  wrong: {text!r} is {gold}, parsed as {guess}")

@@ -3,6 +3,11 @@
 Pure and cheap, because Rasa runs it through `action_detect_language` after every user message. The text is the
 strongest evidence; a message with none (an emoji, "ok", a booking code, a shared location) keeps the language
 the conversation already has, and the first such message falls back to the guest's country calling code.
+
+Guests also write French, German, Italian and Portuguese. The assistant answers them in English, never in
+Spanish: the `language` slot stays es/en, so the responses and templates chosen follow with no domain change.
+Their words and letters are evidence too, or a Portuguese "a que horas é o check-in?", which shares "que",
+"horas" and "o" with Spanish, would get a Spanish answer.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from cloudapi.user_ids import is_bsuid
 Language = Literal["es", "en"]
 
 LANGUAGES: Final[tuple[Language, ...]] = ("es", "en")
+"""The languages the assistant answers in, the values of the `language` slot."""
+
+WrittenLanguage = Literal["es", "en", "fr", "de", "it", "pt"]
+"""The languages `written_language` recognises; the last four are answered in English."""
 
 SPANISH_SPEAKING_CALLING_CODES: Final = frozenset(
     {
@@ -106,9 +115,84 @@ ENGLISH_WORDS: Final = frozenset(
 )
 """Common English words, as guests type them on a phone; see `SPANISH_WORDS` for the words left out."""
 
+FRENCH_WORDS: Final = frozenset(
+    """
+    bonjour bonsoir salut coucou merci revoir bientot bonne journee soiree nuit matin soir demain aujourd hui
+    je vous nous il elle moi votre notre mon ma et est cest ce ca qui quoi qu quel quelle quels quelles ou
+    combien coute coutent prix au aux du dans avec sans chez pas oui svp stp beaucoup aussi encore ici
+    heure heures chambre chambres petit dejeuner inclus compris garer voiture stationnement piscine salle
+    chien chiens animaux aeroport navette bagages valise valises consigne annuler annulation remboursement
+    reserver paiement payer paye lien adresse trouve mot passe reseau arrivee arriver depart tard tot avant
+    apres peut peux pouvez pourriez puis voudrais voudrions veux faut dois ai avez avons suis sommes etes
+    parler quelqu personne humain accueil fumer ascenseur fauteuil roulant changer modifier lit gratuit
+    gratuite frais
+    """.split()  # noqa: SIM905 - as above
+)
+GERMAN_WORDS: Final = frozenset(
+    """
+    hallo guten morgen tag abend moin servus danke dankeschon vielen dank bitte tschuss wiedersehen bald ich
+    wir sie du ihr mein meine meinen unser unsere ist sind bin habe haben hatten gibt gibts ein eine einen
+    einem der die dem und oder mit ohne fur von vom zum zur zu um auf aus nach bei beim wann wie wo welche
+    welcher viel wieviel kostet kosten preis zimmer fruhstuck uhr parkplatz parken tiefgarage hund hunde
+    haustier haustiere tiere schwimmbad fitnessstudio fitnessraum flughafen abholen gepack koffer
+    aufbewahren stornieren stornierung storno buchung gebucht reservierung bezahlen bezahlt zahlung zahlen
+    rechnung adresse passwort wlan kann konnen konnte mochte mochten brauche brauchen ab fruh fruher spat
+    spater nicht kein keine nein gut sehr noch auch schon hier heute jetzt abreise anreise ankunft
+    einchecken auschecken jemand jemanden sprechen mitarbeiter mensch rezeption kostenlos nacht nachte
+    strasse bahnhof andern umbuchen geoffnet offen lange erlaubt rauchen aufzug rollstuhl
+    """.split()  # noqa: SIM905 - as above
+)
+ITALIAN_WORDS: Final = frozenset(
+    """
+    buongiorno buonasera buonanotte salve grazie mille prego arrivederci vorrei vorremmo possiamo posso
+    potete potrei avete abbiamo ho hai hanno sono siamo sei il gli della dello delle degli dell nella nel
+    sul dal per di ci ma e quale quali qual dove quando quanto quanti perche ora ore orario colazione
+    stanza letto prenotazione prenotato prenotare pagamento pagare pagato conto indirizzo trova parcheggio
+    parcheggiare macchina palestra animali cane cani aeroporto navetta bagagli valigia valigie cancellare
+    disdire cancellazione rimborso modificare cambiare spostare arrivo partenza tardi domani oggi stasera
+    notte molto tutto bene anche ancora gia qui qualcuno parlare umano operatore nuotare aperta aperto
+    chiude fumare ascensore mio mia nostro nostra vostro vostra voi noi io compreso compresa possibile
+    uscita ingresso rete chiave parlo vero vera mandate inviate accettate cancellate rimborsate potreste
+    posizione collego
+    """.split()  # noqa: SIM905 - as above
+)
+PORTUGUESE_WORDS: Final = frozenset(
+    """
+    oi bom boa noite obrigado obrigada obg valeu tchau ate logo voce voces vc vcs eu meu minha meus minhas
+    seu sua tem tenho temos quero gostaria gostariamos preciso precisamos posso pode podem qual quais
+    quanto quanta quantos onde quando senha rede estacionamento estacionar garagem manha almoco quarto
+    chegada chegar chego chegamos saida sair endereco fica localizacao rua pagamento paguei pagou
+    cancelamento animais cao ginasio aeroporto bagagem deixar levar mudar trocar datas cedo mais muito
+    muita tambem agora hoje amanha ontem pessoa alguem falar atendente ajuda ajudar sim nao uma isso isto
+    esse essa ainda depois pra sem em na ao aos pelo pela estou sou sao fazer faz tudo bem certo preco
+    custa aberta aberto cancelem e
+    """.split()  # noqa: SIM905 - as above
+)
+"""The commonest words of the four other languages guests write, accents removed. None is a Spanish or an
+English word (a Spanish "que", "la", "reserva" or "piscina" is in most of them, "das" and "deja" are Spanish
+verbs), so Spanish and English text never scores for them."""
+
+SHARED_SPANISH_WORDS: Final = frozenset(
+    """
+    que como por favor para porque la del al un una es esta son mi tu te se nos le lo de en y o con si claro
+    hora horas dia dias entrada reserva reservas reservado pago pagar cancelar politica gratis codigo numero
+    persona humano agente maquina algo nada todo bien mal mas menos semana mes ano saber sabes queria
+    podemos comer genial
+    """.split()  # noqa: SIM905 - as above
+)
+"""The Spanish words French, German, Italian or Portuguese write too. Once a text shows one of those
+languages they no longer count for Spanish, as the accented vowels do not: they are its words as much."""
+
 _SPANISH_ONLY_MARKS: Final = frozenset("ñ¿¡")
 _ACCENTED_VOWELS: Final = frozenset("áéíóúü")
-_WORD: Final = re.compile(r"[^\W\d_]+")
+OTHER_LANGUAGES: Final[dict[WrittenLanguage, tuple[frozenset[str], frozenset[str]]]] = {
+    "fr": (FRENCH_WORDS, frozenset("àâçèêëîïôùûÿœæ")),
+    "de": (GERMAN_WORDS, frozenset("äöß")),
+    "it": (ITALIAN_WORDS, frozenset("àèìòù")),
+    "pt": (PORTUGUESE_WORDS, frozenset("àâãçêôõ")),
+}
+"""Each language's words and the letters Spanish and English do not write (é and ü are Spanish too)."""
+_WORD: Final = re.compile(r"\b[^\W\d_]+\b")
 
 
 def _without_accents(word: str) -> str:
@@ -116,15 +200,51 @@ def _without_accents(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 
 
+def _words(lowered: str) -> list[str]:
+    """The words of a lower-cased text, accents removed; "c'est" and "dov'è" split at the apostrophe."""
+    return [_without_accents(word) for word in _WORD.findall(lowered)]
+
+
 def language_scores(text: str) -> tuple[int, int]:
     """(Spanish, English) evidence in `text`: one point per known word, plus two for ñ, ¿ or ¡ and one for an
     accented vowel, which English text on a phone does not have."""
     lowered = text.lower()
-    words = [_without_accents(word) for word in _WORD.findall(lowered)]
+    words = _words(lowered)
     spanish = sum(word in SPANISH_WORDS for word in words)
     english = sum(word in ENGLISH_WORDS for word in words)
     spanish += 2 * any(c in _SPANISH_ONLY_MARKS for c in lowered) + any(c in _ACCENTED_VOWELS for c in lowered)
     return spanish, english
+
+
+def written_language_scores(text: str) -> dict[WrittenLanguage, int]:
+    """The evidence in `text` for each language: a point per known word, two for letters only that language
+    of ours writes. While the text shows none of the four, Spanish and English score as `language_scores`
+    says, so their phrases keep their answers; once it shows one, Spanish keeps only its own words and ñ ¿ ¡."""
+    spanish, english = language_scores(text)
+    lowered = text.lower()
+    words = _words(lowered)
+    others = {
+        language: sum(word in vocabulary for word in words) + 2 * any(c in marks for c in lowered)
+        for language, (vocabulary, marks) in OTHER_LANGUAGES.items()
+    }
+    if any(others.values()):
+        spanish = sum(word in SPANISH_WORDS and word not in SHARED_SPANISH_WORDS for word in words)
+        spanish += 2 * any(c in _SPANISH_ONLY_MARKS for c in lowered)
+    return {"es": spanish, "en": english, **others}
+
+
+def _leaders(text: str) -> set[WrittenLanguage]:
+    """The languages with the most evidence in `text`; none when it has no evidence at all."""
+    scores = written_language_scores(text)
+    best = max(scores.values())
+    return {language for language, score in scores.items() if score == best} if best else set()
+
+
+def written_language(text: str) -> WrittenLanguage | None:
+    """The language `text` is written in, when one has strictly the most evidence; None for "ok", a booking
+    code or a tie."""
+    leaders = _leaders(text)
+    return leaders.pop() if len(leaders) == 1 else None
 
 
 def language_of_number(wa_id: str | None) -> Language:
@@ -137,11 +257,15 @@ def language_of_number(wa_id: str | None) -> Language:
 
 
 def detect_language(text: str, previous: str | None, wa_id: str | None) -> Language:
-    """The language to answer `text` in: the one with more evidence in the text; on a tie the conversation's
-    `previous` language (when it is one we speak), else the language of the guest's number."""
-    spanish, english = language_scores(text)
-    if spanish != english:
-        return "es" if spanish > english else "en"
+    """The language to answer `text` in: Spanish when Spanish alone has the most evidence, English when the
+    most is English's or that of a language we answer in English (French, German, Italian, Portuguese); on a
+    tie with Spanish, or with no evidence, the conversation's `previous` language (when it is one we speak),
+    else the language of the guest's number."""
+    leaders = _leaders(text)
+    if leaders == {"es"}:
+        return "es"
+    if leaders and "es" not in leaders:
+        return "en"
     if previous in LANGUAGES:
         return cast(Language, previous)
     return language_of_number(wa_id)

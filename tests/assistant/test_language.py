@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotel.language import LANGUAGES, detect_language, language_of_number
+from hotel.language import LANGUAGES, detect_language, language_of_number, written_language
 
 SPAIN = "34612345678"
 UK = "447700900123"
@@ -79,3 +79,43 @@ def test_text_without_letters_keeps_the_conversation_language(text: str, previou
     """Digits, emojis and punctuation carry no language, except the Spanish-only ¿ and ¡."""
     expected = "es" if "¿" in text or "¡" in text else previous
     assert detect_language(text, previous, None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("Bonjour, à quelle heure est le petit-déjeuner ?", "fr"),
+        ("est-ce que vous avez un parking ?", "fr"),
+        ("je voudrais annuler ma réservation", "fr"),
+        ("Hallo, wie ist das WLAN-Passwort?", "de"),
+        ("Gibt es einen Parkplatz beim Hotel?", "de"),
+        ("Wann ist der Check-out?", "de"),
+        ("A che ora è la colazione?", "it"),
+        ("posso portare il mio cane?", "it"),
+        ("quanto costa il parcheggio", "it"),
+        ("Qual é a senha do wifi?", "pt"),
+        ("posso levar o meu cão?", "pt"),
+        ("¿A qué hora es el check-in y tenéis parking?", "es"),
+        ("puedo llevar a mi perro", "es"),
+        ("quiero cancelar mi reserva", "es"),
+        ("what time is breakfast", "en"),
+        ("ok", None),
+        ("MDP-4F7K2Q", None),
+    ],
+)
+def test_the_written_language_is_named(text: str, written: str | None) -> None:
+    assert written_language(text) == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bonjour, à quelle heure est le petit-déjeuner ?",
+        "Hallo, wie ist das WLAN-Passwort?",
+        "A che ora è la colazione?",
+        "a que horas é o check-in?",  # Portuguese shares "que", "horas" and "o" with Spanish
+    ],
+)
+def test_french_german_italian_and_portuguese_are_answered_in_english(text: str) -> None:
+    """Even from a Spanish number in a Spanish conversation: never the Spanish answer."""
+    assert detect_language(text, "es", SPAIN) == "en"

@@ -409,3 +409,22 @@ async def test_a_change_request_beside_a_question_gets_both_and_waits_for_a_pers
     assert "18 EUR" in parking
     thread = await queued_for(rasa, MIRADOR, "34699000308")
     assert thread["conversation"]["handoff"]["reason"] == "change_request"
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "hotel", "text", "expected"),
+    [
+        ("33612000301", MIRADOR, "Bonjour, à quelle heure est le petit-déjeuner ?", ("07:30", "10:30", "14 EUR")),
+        ("33612000301", MIRADOR, "on peut venir avec notre chien ?", (HOTELS[MIRADOR].topics["pets"].en,)),
+        ("4915112000301", ALAMEDA, "Hallo, wie ist das WLAN-Passwort?", ("Alameda-WiFi", "azahar24")),
+        ("4915112000301", ALAMEDA, "Wann ist der Check-out?", ("11:00",)),
+    ],
+    ids=["breakfast-fr", "pets-fr", "wifi-de", "checkout-de"],
+)
+async def test_a_french_or_german_guest_gets_the_facts_in_english(
+    guest: SandboxClient, wa_id: str, hotel: str, text: str, expected: tuple[str, ...]
+) -> None:
+    """Never the Spanish "no te he entendido": the facts of the hotel written to, in English."""
+    [reply] = await ask(guest, wa_id, hotel, text)
+    assert [fact for fact in expected if fact not in reply] == [], reply
+    assert detect_language(reply, None, None) == "en", reply
