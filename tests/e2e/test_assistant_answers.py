@@ -422,9 +422,13 @@ async def test_a_change_request_beside_a_question_gets_both_and_waits_for_a_pers
     ids=["breakfast-fr", "pets-fr", "wifi-de", "checkout-de"],
 )
 async def test_a_french_or_german_guest_gets_the_facts_in_english(
-    guest: SandboxClient, wa_id: str, hotel: str, text: str, expected: tuple[str, ...]
+    guest: SandboxClient, rasa: str, wa_id: str, hotel: str, text: str, expected: tuple[str, ...]
 ) -> None:
-    """Never the Spanish "no te he entendido": the facts of the hotel written to, in English."""
+    """Never the Spanish "no te he entendido": the facts of the hotel written to, in English; and the templates
+    an agent is offered for the thread are the English ones first."""
     [reply] = await ask(guest, wa_id, hotel, text)
     assert [fact for fact in expected if fact not in reply] == [], reply
     assert detect_language(reply, None, None) == "en", reply
+    offered = (await agent(rasa, "GET", f"/conversations/{hotel}/{wa_id}/templates")).json()
+    assert offered["language"] == "en"
+    assert offered["templates"][0]["language"] == "en", offered["templates"][0]
