@@ -209,7 +209,10 @@ def language_scores(text: str) -> tuple[int, int]:
     """(Spanish, English) evidence in `text`: one point per known word, plus two for ñ, ¿ or ¡ and one for an
     accented vowel, which English text on a phone does not have."""
     lowered = text.lower()
-    words = _words(lowered)
+    return _spanish_and_english(lowered, _words(lowered))
+
+
+def _spanish_and_english(lowered: str, words: list[str]) -> tuple[int, int]:
     spanish = sum(word in SPANISH_WORDS for word in words)
     english = sum(word in ENGLISH_WORDS for word in words)
     spanish += 2 * any(c in _SPANISH_ONLY_MARKS for c in lowered) + any(c in _ACCENTED_VOWELS for c in lowered)
@@ -220,9 +223,9 @@ def written_language_scores(text: str) -> dict[WrittenLanguage, int]:
     """The evidence in `text` for each language: a point per known word, two for letters only that language
     of ours writes. While the text shows none of the four, Spanish and English score as `language_scores`
     says, so their phrases keep their answers; once it shows one, Spanish keeps only its own words and ñ ¿ ¡."""
-    spanish, english = language_scores(text)
     lowered = text.lower()
     words = _words(lowered)
+    spanish, english = _spanish_and_english(lowered, words)
     others = {
         language: sum(word in vocabulary for word in words) + 2 * any(c in marks for c in lowered)
         for language, (vocabulary, marks) in OTHER_LANGUAGES.items()
