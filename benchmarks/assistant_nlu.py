@@ -105,7 +105,8 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
     examples = load_data(str(holdout)).intent_examples
     expected, predicted, errors = [], [], []
     entities: Counter[str] = Counter()
-    languages: Counter[tuple[str, bool]] = Counter()
+    written: Counter[str] = Counter()
+    written_right: Counter[str] = Counter()
     for example in examples:
         text = example.get("text")
         parsed = await agent.parse_message(text)
@@ -113,7 +114,9 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
         predicted.append(parsed["intent"]["name"])
         if expected[-1] != predicted[-1]:
             errors.append((text, expected[-1], predicted[-1]))
-        languages[(written_language(text) or "none", expected[-1] == predicted[-1])] += 1
+        language = written_language(text) or "none"
+        written[language] += 1
+        written_right[language] += expected[-1] == predicted[-1]
         gold = {(e["entity"], text[e["start"] : e["end"]]) for e in example.get("entities") or []}
         found = {(e["entity"], str(e["value"])) for e in parsed["entities"]}
         entities.update(tp=len(gold & found), fp=len(found - gold), fn=len(gold - found))
@@ -121,7 +124,6 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
     precision = entities["tp"] / ((entities["tp"] + entities["fp"]) or 1)
     recall = entities["tp"] / ((entities["tp"] + entities["fn"]) or 1)
     scores = precision_recall_fscore_support(expected, predicted, labels=labels, zero_division=0)
-    written = sorted({language for language, _ in languages}, key=lambda language: -languages[(language, True)])
     return Evaluation(
         messages=len(examples),
         # Scored over the intents the messages have: `nlu_fallback` predicted for one is a miss of that intent,
@@ -135,10 +137,7 @@ async def evaluate(agent: Any, holdout: Path = HOLDOUT) -> Evaluation:
             IntentScore(label, *map(float, score[:3]), int(score[3]))
             for label, *score in zip(labels, *scores, strict=True)
         ),
-        per_language=tuple(
-            (language, languages[(language, True)] + languages[(language, False)], languages[(language, True)])
-            for language in written
-        ),
+        per_language=tuple((language, count, written_right[language]) for language, count in written.most_common()),
         errors=tuple(errors),
     )
 
