@@ -105,6 +105,9 @@ class Turns:
     rest: list[tuple[float, int]]
     """Seconds until the last of the guests was answered, and how many were, per round."""
     whatsapp: list[tuple[float, int]]
+    rest_cpu: list[float]
+    """The Rasa server's CPU seconds (user and system, every thread) during each round."""
+    whatsapp_cpu: list[float]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,7 +213,7 @@ def _turns(folder: Path) -> Turns:
         rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, RASA_REST_CHANNEL="true")
         try:
             httpx.patch(f"{sandbox.url}/sandbox/settings", json={"webhook_url": f"{rasa_url}{WEBHOOK_PATH}"})
-            return asyncio.run(_turn_rounds(rasa_url, sandbox.url))
+            return asyncio.run(_turn_rounds(rasa_url, sandbox.url, psutil.Process(rasa.process.pid)))
         finally:
             rasa.stop()
     finally:
@@ -218,23 +221,33 @@ def _turns(folder: Path) -> Turns:
         sandbox.stop()
 
 
-async def _turn_rounds(rasa: str, sandbox: str) -> Turns:
+async def _turn_rounds(rasa: str, sandbox: str, server: psutil.Process) -> Turns:
+    """The rounds, and the Rasa server's CPU time in each: it is busy through a round on either channel, so
+    the rates follow what a turn costs it, and the difference is what the gateway adds to a turn."""
     say(f"warming up with {WARM_UP_GUESTS} guests on each channel")
     await rest_all_at_once(rasa, guests("34669", WARM_UP_GUESTS), TURN_TIMEOUT)
     await whatsapp_all_at_once(sandbox, guests("34679", WARM_UP_GUESTS), TURN_TIMEOUT)
-    turns = Turns([], [])
+    turns = Turns([], [], [], [])
     for round_ in range(TURN_ROUNDS):
         rest_first = round_ % 2 == 0
         first = "REST" if rest_first else "WhatsApp"
         say(f"round {round_ + 1} of {TURN_ROUNDS}: {TURN_GUESTS} guests at once, {first} first")
         for channel in ("rest", "whatsapp") if rest_first else ("whatsapp", "rest"):
             await asyncio.sleep(SETTLE_SECONDS)
+            before = _cpu_seconds(server)
             if channel == "rest":
                 turns.rest.append(await rest_all_at_once(rasa, guests(f"3466{round_}", TURN_GUESTS), TURN_TIMEOUT))
+                turns.rest_cpu.append(_cpu_seconds(server) - before)
             else:
                 writing = guests(f"3467{round_}", TURN_GUESTS)
                 turns.whatsapp.append(await whatsapp_all_at_once(sandbox, writing, TURN_TIMEOUT))
+                turns.whatsapp_cpu.append(_cpu_seconds(server) - before)
     return turns
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def _skipped(title: str, reason: str) -> None:
@@ -314,6 +327,11 @@ def _print_turns(missing: str | None, turns: Turns | None) -> None:
     print(f"  WhatsApp/REST per round: {each}; ratio of the medians {whatsapp / rest:.2f}x")
     print(
         f"  WhatsApp/REST {share:.2f}x (median of the rounds): {'meets' if share >= 0.9 else 'MISSES'} the 0.9x target"
+    )
+    rest_ms, whatsapp_ms = (1000 * statistics.median(cpu) / TURN_GUESTS for cpu in (turns.rest_cpu, turns.whatsapp_cpu))
+    print(
+        f"  the Rasa server's CPU a turn (median of the rounds): REST {rest_ms:.1f} ms, WhatsApp {whatsapp_ms:.1f} ms"
+        f" ({whatsapp_ms - rest_ms:+.1f} ms: the gateway's work, and the bot's beside it)"
     )
 
 
