@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import statistics
 import tempfile
@@ -51,7 +52,7 @@ from benchmarks.cluster_load import (
 from benchmarks.measure import Figures, percentile, start
 from benchmarks.webhook_ack import CONNECTIONS, SECONDS, WrkFigures, _script, wrk
 from tests.cluster.running import Cluster, missing_parts, running_cluster
-from tests.processes import MODEL, start_action_server, start_rasa
+from tests.processes import MODEL, start_action_server, start_intake, start_rasa
 from tests.support import ACCESS_TOKEN, SandboxProcess, free_port
 
 WEBHOOK_PATH = "/webhooks/whatsapp/webhook"
@@ -102,12 +103,16 @@ class ClusterRun:
 
 @dataclass(frozen=True)
 class Turns:
+    shape: str
+    """Where the WhatsApp channel's webhooks go: to the Rasa server itself, or to an intake in front of it."""
     rest: list[tuple[float, int]]
     """Seconds until the last of the guests was answered, and how many were, per round."""
     whatsapp: list[tuple[float, int]]
     rest_cpu: list[float]
     """The Rasa server's CPU seconds (user and system, every thread) during each round."""
     whatsapp_cpu: list[float]
+    intake_cpu: list[float]
+    """The intake's CPU seconds during each WhatsApp round (none when webhooks go to the Rasa server)."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -122,12 +127,13 @@ def main(argv: list[str] | None = None) -> None:
         script = None if no_wrk else _script(folder)
         baseline = _channel_alone(folder, script) if script else None
         runs = [] if no_cluster else [_cluster_run(folder, n, script, soak_seconds if n == 2 else 0) for n in (1, 2)]
-        turns = None if no_model else _turns(folder / "turns")
+        turns = [] if no_model else [_turns(folder / f"turns-{n}", intake) for n, intake in enumerate((False, True))]
     print(f"make cluster under load: {time.monotonic() - started:.0f} s in all")
     _print_acks(no_wrk or no_cluster, baseline, runs)
     _print_answers(no_cluster, runs)
     _print_soak(no_cluster, soak_seconds, runs)
-    _print_turns(no_model, turns)
+    for shape in turns or [None]:
+        _print_turns(no_model, shape)
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -202,32 +208,45 @@ def _rss_if_same(cluster: Cluster, number: int, pid: int) -> int | None:
         return None
 
 
-def _turns(folder: Path) -> Turns:
+def _turns(folder: Path, intake: bool) -> Turns:
     """One Rasa server with both channels, its stores SQLite: each round, 100 fresh guests at once through
-    the REST channel, then 100 more through the WhatsApp channel."""
+    the REST channel, then 100 more through the WhatsApp channel, whose webhooks go to the Rasa server itself
+    (`make run`) or, with `intake`, to a gateway intake on the same store (`make cluster`)."""
     folder.mkdir()
-    say("starting the sandbox, the action server and one Rasa server (REST and WhatsApp channels)")
-    sandbox = SandboxProcess("http://127.0.0.1:9/unused", folder / "sandbox.log")
-    actions, actions_url = start_action_server(folder, WHATSAPP_API_URL=sandbox.url, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN)
-    try:
+    shape = "webhooks to an intake in front of it (make cluster)" if intake else "webhooks to it (make run)"
+    say(f"starting the sandbox, the action server and one Rasa server (REST and WhatsApp channels), {shape}")
+    with contextlib.ExitStack() as processes:
+        sandbox = SandboxProcess("http://127.0.0.1:9/unused", folder / "sandbox.log")
+        processes.callback(sandbox.stop)
+        actions, actions_url = start_action_server(
+            folder, WHATSAPP_API_URL=sandbox.url, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN
+        )
+        processes.callback(actions.stop)
         rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, RASA_REST_CHANNEL="true")
-        try:
-            httpx.patch(f"{sandbox.url}/sandbox/settings", json={"webhook_url": f"{rasa_url}{WEBHOOK_PATH}"})
-            return asyncio.run(_turn_rounds(rasa_url, sandbox.url, psutil.Process(rasa.process.pid)))
-        finally:
-            rasa.stop()
-    finally:
-        actions.stop()
-        sandbox.stop()
+        processes.callback(rasa.stop)
+        webhooks, front = rasa_url, None
+        if intake:
+            front, webhooks = start_intake(folder, sandbox.url)
+            processes.callback(front.stop)
+        httpx.patch(f"{sandbox.url}/sandbox/settings", json={"webhook_url": f"{webhooks}{WEBHOOK_PATH}"})
+        watched = Watched(psutil.Process(rasa.process.pid), psutil.Process(front.process.pid) if front else None)
+        return asyncio.run(_turn_rounds(shape, rasa_url, sandbox.url, watched))
 
 
-async def _turn_rounds(rasa: str, sandbox: str, server: psutil.Process) -> Turns:
+@dataclass(frozen=True)
+class Watched:
+    server: psutil.Process
+    intake: psutil.Process | None
+
+
+async def _turn_rounds(shape: str, rasa: str, sandbox: str, watched: Watched) -> Turns:
     """The rounds, and the Rasa server's CPU time in each: it is busy through a round on either channel, so
     the rates follow what a turn costs it, and the difference is what the gateway adds to a turn."""
     say(f"warming up with {WARM_UP_GUESTS} guests on each channel")
     await rest_all_at_once(rasa, guests("34669", WARM_UP_GUESTS), TURN_TIMEOUT)
     await whatsapp_all_at_once(sandbox, guests("34679", WARM_UP_GUESTS), TURN_TIMEOUT)
-    turns = Turns([], [], [], [])
+    server = watched.server
+    turns = Turns(shape, [], [], [], [], [])
     for round_ in range(TURN_ROUNDS):
         rest_first = round_ % 2 == 0
         first = "REST" if rest_first else "WhatsApp"
@@ -240,8 +259,11 @@ async def _turn_rounds(rasa: str, sandbox: str, server: psutil.Process) -> Turns
                 turns.rest_cpu.append(_cpu_seconds(server) - before)
             else:
                 writing = guests(f"3467{round_}", TURN_GUESTS)
+                intake_before = _cpu_seconds(watched.intake) if watched.intake else 0.0
                 turns.whatsapp.append(await whatsapp_all_at_once(sandbox, writing, TURN_TIMEOUT))
                 turns.whatsapp_cpu.append(_cpu_seconds(server) - before)
+                if watched.intake:
+                    turns.intake_cpu.append(_cpu_seconds(watched.intake) - intake_before)
     return turns
 
 
@@ -316,7 +338,7 @@ def _print_turns(missing: str | None, turns: Turns | None) -> None:
     if turns is None:
         _skipped(title, missing or "")
         return
-    print(f"{title}: one Rasa server, SQLite stores, {TURN_ROUNDS} rounds of one run each, first alternating")
+    print(f"{title}: one Rasa server, {turns.shape}; SQLite stores, {TURN_ROUNDS} rounds, first alternating")
     rest, whatsapp = (
         _turns_line("Rasa REST channel (baseline)", turns.rest),
         _turns_line("WhatsApp channel", turns.whatsapp),
@@ -333,6 +355,8 @@ def _print_turns(missing: str | None, turns: Turns | None) -> None:
         f"  the Rasa server's CPU a turn (median of the rounds): REST {rest_ms:.1f} ms, WhatsApp {whatsapp_ms:.1f} ms"
         f" ({whatsapp_ms - rest_ms:+.1f} ms: the gateway's work, and the bot's beside it)"
     )
+    if turns.intake_cpu:
+        print(f"  the intake's CPU a WhatsApp turn: {1000 * statistics.median(turns.intake_cpu) / TURN_GUESTS:.1f} ms")
 
 
 def _rate(round_: tuple[float, int]) -> float:

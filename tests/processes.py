@@ -95,6 +95,28 @@ def base_environment() -> dict[str, str]:
     return env
 
 
+def gateway_environment(folder: Path, sandbox_url: str) -> dict[str, str]:
+    """What every gateway process reads: the sandbox's credentials and the gateway store under `folder`."""
+    return {
+        **base_environment(),
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+        "WHATSAPP_API_URL": sandbox_url,
+        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'gateway.db'}",
+    }
+
+
+def start_intake(folder: Path, sandbox_url: str, port: int | None = None, **settings: str) -> tuple[ServerProcess, str]:
+    """`python -m deploy.gateway_intake` on the gateway store under `folder`: answers webhooks at
+    `<url>/webhooks/whatsapp/webhook` and leaves the turns to the Rasa servers on the same store."""
+    port = port or free_port()
+    env = {**gateway_environment(folder, sandbox_url), "GATEWAY_INTAKE_PORT": str(port), **settings}
+    url = f"http://127.0.0.1:{port}"
+    command = [PYTHON, "-m", "deploy.gateway_intake"]
+    return ServerProcess(command, env, folder / "intake.log", f"{url}/webhooks/whatsapp/", 120), url
+
+
 def start_action_server(folder: Path, **settings: str) -> tuple[ServerProcess, str]:
     """The action server as the Procfile starts it; `settings` add environment variables (e.g. the Graph API
     the actions list templates from)."""
@@ -113,13 +135,8 @@ def start_rasa(
     stores under `folder`. Its HTTP API wants `?token=RASA_API_TOKEN`; `RASA_REST_CHANNEL="true"` in `settings`
     adds the REST channel."""
     port = port or free_port()
-    env = base_environment()
+    env = gateway_environment(folder, sandbox_url)
     env.update(
-        WHATSAPP_APP_SECRET=APP_SECRET,
-        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
-        WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN,
-        WHATSAPP_API_URL=sandbox_url,
-        GATEWAY_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'gateway.db'}",
         ACTION_ENDPOINT_URL=f"{actions_url}/webhook",
         TRACKER_STORE_DIALECT="sqlite",
         TRACKER_STORE_URL=f"sqlite:///{folder / 'tracker.db'}",

@@ -53,6 +53,11 @@ class GatewaySettings:
     mark_read: bool = True
     typing_indicator: bool = True
     process_inbox: bool = True
+    """False: the process only verifies, stores and acknowledges webhooks; another records and answers them."""
+    run_turns: bool = True
+    """False: the process records what webhooks carry but runs no bot turn (`deploy.gateway_intake`): its guest
+    messages are picked up by the processes that run Rasa, each looking every `pickup_seconds`."""
+    pickup_seconds: float = 0.05
     claim_lease_seconds: float = 60.0
     sweep_seconds: float = 30.0
     worker_timeout_seconds: float = 10.0
@@ -108,6 +113,8 @@ SOURCES: dict[str, tuple[str | None, str]] = {
     "mark_read": (None, "WHATSAPP_MARK_READ"),
     "typing_indicator": (None, "WHATSAPP_TYPING_INDICATOR"),
     "process_inbox": (None, "GATEWAY_PROCESS_INBOX"),
+    "run_turns": (None, "GATEWAY_RUN_TURNS"),
+    "pickup_seconds": (None, "GATEWAY_PICKUP_SECONDS"),
     "claim_lease_seconds": (None, "GATEWAY_CLAIM_LEASE_SECONDS"),
     "sweep_seconds": (None, "GATEWAY_SWEEP_SECONDS"),
     "worker_timeout_seconds": (None, "GATEWAY_WORKER_TIMEOUT_SECONDS"),
@@ -159,6 +166,8 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
         raise SettingsError("WHATSAPP_REPLY_CONTEXT must be never, auto (quote when the guest wrote again) or always")
     if settings.handoff_idle_release_minutes < 0:
         raise SettingsError("HANDOFF_IDLE_RELEASE_MINUTES must be 0 (held threads stay held) or more")
+    if settings.pickup_seconds <= 0:
+        raise SettingsError("GATEWAY_PICKUP_SECONDS must be above 0 (0.05 looks 20 times a second)")
     if settings.turn_attempts < 1 or settings.worker_timeout_seconds <= 0:
         raise SettingsError("GATEWAY_TURN_ATTEMPTS must be 1 or more and GATEWAY_WORKER_TIMEOUT_SECONDS above 0")
     if not settings.api_url.startswith(("http://", "https://")):

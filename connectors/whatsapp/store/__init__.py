@@ -13,7 +13,7 @@ It imports nothing of the gateway above it but `cloudapi` (what WhatsApp is), so
 from connectors.whatsapp.store.account_events import AccountEvent, account_events
 from connectors.whatsapp.store.amendments import Amendment, message_amendments
 from connectors.whatsapp.store.deliveries import Delivery, delivery_of
-from connectors.whatsapp.store.dispatches import DispatchStore, owner_of
+from connectors.whatsapp.store.dispatches import INTAKE, DispatchStore, owner_of
 from connectors.whatsapp.store.engine import StoreClosedError, engine_for
 from connectors.whatsapp.store.gateway_store import GatewayStore
 from connectors.whatsapp.store.guest_preferences import MarketingPreference, marketing_preferences, marketing_stopped
@@ -41,6 +41,7 @@ from connectors.whatsapp.store.schema import (
 from connectors.whatsapp.store.statements import Upsert
 
 __all__ = [
+    "INTAKE",
     "STATUS_RANK",
     "AccountEvent",
     "Amendment",

@@ -5,6 +5,10 @@ and a batch number). That process beats in `workers` every few seconds; when it 
 lost machine), any live process takes its unfinished messages over at once, each by a compare-and-set on
 the claim it saw, so once across processes. `turn_started_at` is set before the bot is given a message: a
 message taken over with it set may have had its turn already (the channel asks Rasa's tracker).
+
+An intake process (one that runs no turns) hands what it recorded over by claiming it again as
+`intake:<its claim>`: no process beats as `intake`, so those messages are free for the first process running
+turns that looks for them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from connectors.whatsapp.store.records import PendingDispatch
 from connectors.whatsapp.store.schema import messages, workers
 from connectors.whatsapp.store.statements import Upsert
 
+INTAKE = "intake"
+"""The owner of every claim an intake process makes: never alive, so any process running turns may take it."""
 _UNFINISHED = (messages.c.direction == "inbound") & (messages.c.state == "dispatched")
 
 # Built once: these run on every guest message's way to the bot, and building a statement costs SQLAlchemy
@@ -29,6 +35,11 @@ _CONVERSATION_UNFINISHED = (
     sa.select(messages)
     .where(_UNFINISHED, messages.c.business_id == sa.bindparam("b"), messages.c.wa_id == sa.bindparam("w"))
     .order_by(messages.c.wa_timestamp, messages.c.id)
+)
+_FROM_INTAKE = (
+    sa.select(messages.c.business_id, messages.c.wa_id)
+    .where(_UNFINISHED, messages.c.claimed_by.startswith(f"{INTAKE}:", autoescape=True))
+    .distinct()
 )
 _START_TURN = (
     messages.update()
@@ -68,6 +79,21 @@ class DispatchStore:
         async with self._store.connect() as connection:
             rows = (await connection.execute(query)).all()
         return sorted({(r.business_id, r.wa_id) for r in rows if owner_of(r.claimed_by or "") not in live})
+
+    async def from_intake(self) -> list[tuple[str, str]]:
+        """The conversations with a guest message an intake process recorded and no process has taken yet."""
+        async with self._store.connect() as connection:
+            return sorted((row.business_id, row.wa_id) for row in await connection.execute(_FROM_INTAKE))
+
+    async def free_for_turns(self, claim: str) -> None:
+        """An intake process is done with the batch of `claim`: its unfinished guest messages are free for the
+        processes that run turns."""
+        async with self._store.transaction() as connection:
+            await connection.execute(
+                messages.update()
+                .where(_UNFINISHED, messages.c.claimed_by == claim)
+                .values(claimed_by=f"{INTAKE}:{claim}")
+            )
 
     async def take_over(self, item: PendingDispatch, token: str, now: float) -> bool:
         """Claim `item` for this process, if its claim is still the one seen (once across processes)."""

@@ -7,6 +7,10 @@ webhooks say (guests' edits and deletions, marketing preferences, account events
 webhooks done, then give each new guest message to the bot. A conversation's messages reach the bot one
 after another in WhatsApp's order; different conversations proceed in parallel. What a stopped process left
 half-done is picked up by the sweep of any live process.
+
+An intake process (`run_turns` off: `deploy.gateway_intake`) records batches and runs no turn: the processes
+running Rasa pick its guest messages up, so the Rasa server's event loop spends itself on turns, not on
+webhooks (`python -m benchmarks.cluster`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from cloudapi.user_ids import conversation_key
 from connectors.whatsapp.bot_input import rasa_metadata, rasa_text
 from connectors.whatsapp.settings import GatewaySettings
 from connectors.whatsapp.store import (
+    INTAKE,
     BatchContents,
     DispatchStore,
     GatewayStore,
@@ -102,6 +107,12 @@ class InboxProcessor:
     stopped beating is stopped), while one a live process is working on is waited for. So a guest's messages
     reach the bot in WhatsApp's order across crashes too. A sweep every `sweep_seconds` processes webhooks an
     ingest-only process stored.
+
+    A process that runs no turns (`run_turns` off) beats but serves nothing: once the automations have seen a
+    batch, it hands the batch's guest messages to the intake's claim, and every process that runs turns looks
+    for those every `pickup_seconds`. Until then they are its own, so no turn starts on a message the
+    automations keep for themselves (an opt-out); if it dies first, they are taken over like any stopped
+    process's.
     """
 
     def __init__(
@@ -140,11 +151,13 @@ class InboxProcessor:
         """Told of each batch's new guest messages, to fetch their media in the background (`media.keeper`)."""
 
     def start(self) -> None:
-        """Start the pump, the heartbeat (which also takes over at once what stopped processes left) and the
-        sweep; a no-op for an ingest-only process."""
+        """Start the pump and the sweep, and where turns run the heartbeat (which also takes over at once what
+        stopped processes left) and the pickup of what intake processes recorded; a no-op for an ingest-only
+        process."""
         if self._settings.process_inbox and not self._loops:
             loop = asyncio.get_running_loop()
-            self._loops = [loop.create_task(job()) for job in (self._pump, self._heartbeat, self._sweep)]
+            jobs = [self._pump, self._sweep, self._heartbeat, *((self._pickup,) if self._settings.run_turns else ())]
+            self._loops = [loop.create_task(job()) for job in jobs]
 
     def submit(self) -> None:
         """A webhook was stored: wake the pump."""
@@ -178,8 +191,18 @@ class InboxProcessor:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), interval)
 
+    async def _pickup(self) -> None:
+        await self._every(self._settings.pickup_seconds, self._pick_up, "pickup")
+
+    async def _pick_up(self) -> None:
+        waiting = [key for key in await self._dispatches.from_intake() if not self._locks.busy(key)]
+        if waiting:
+            self._background.spawn(self._serve_all(waiting))
+
     async def _beat_and_take_over(self) -> None:
         await self._beat()
+        if not self._settings.run_turns:
+            return
         orphaned = await self._orphaned()
         if orphaned:
             log.info("serving %d conversations left unanswered", len(orphaned))
@@ -225,6 +248,10 @@ class InboxProcessor:
                         new = await self._listener.after_batch(new, updates)
                     except Exception:
                         log.exception("the automations could not look at a batch; every message goes to the bot")
+                if not self._settings.run_turns:
+                    if new:
+                        await self._dispatches.free_for_turns(token)
+                    continue
                 conversations = list(dict.fromkeys((record.business_id, record.wa_id) for record in new))
                 self._background.spawn(self._serve_all(conversations))
             finally:
@@ -257,7 +284,10 @@ class InboxProcessor:
                     if not await self._dispatches.take_over(item, token, self._clock()):
                         waiting_for_another = True
                         break
-                    log.info("taking over message %s from a stopped process", item.wamid)
+                    if owner_of(item.claimed_by) == INTAKE:
+                        log.debug("taking message %s from the intake", item.wamid)
+                    else:
+                        log.info("taking over message %s from a stopped process", item.wamid)
                     item = replace(item, claimed_by=token)
                 await self._dispatch(item)
             if not waiting_for_another:
