@@ -36,6 +36,8 @@ def main() -> None:
     print(f"  nginx (the only public door):  http://{settings.host}:{settings.port}/webhooks/whatsapp/")
     print(f"  agents' console:               http://{settings.host}:{settings.port}/webhooks/whatsapp/console/")
     print(f"  Rasa replicas on 127.0.0.1:    {ports} (their API wants ?token=$RASA_API_TOKEN)")
+    intakes = ", ".join(str(port) for port in settings.intake_ports)
+    print(f"  gateway intakes on 127.0.0.1:  {intakes} (Meta's webhooks)")
     if settings.sandbox:
         print(f"  sandbox and guest phone:       http://127.0.0.1:{settings.sandbox_port}/")
     print(f"  logs and state:                {folder}/logs/ (supervisorctl -c {folder}/supervisord.conf status)")

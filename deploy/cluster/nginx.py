@@ -1,7 +1,8 @@
 """nginx's configuration for the cluster (pure): the one door from outside, and what passes through it.
 
-- Only `/webhooks/whatsapp/` (Meta's webhook, the gateway's API and the agents' console) and `/health` reach
-  a replica; every other path, Rasa's own API and REST channel among them, is answered 404 by nginx itself.
+- Only `/webhooks/whatsapp/` (Meta's webhook, the gateway's API and the agents' console) and `/health` pass;
+  every other path, Rasa's own API and REST channel among them, is answered 404 by nginx itself. Meta's
+  webhook goes to the gateway intakes (`deploy.gateway_intake`), everything else to the Rasa replicas.
 - Bodies over Meta's 3 MB cap are refused by nginx (413) before a replica buffers them, except an agent's
   attachment (`ATTACHMENT_MAX_BODY`, a 100 MB document), streamed to the replica unbuffered, which counts it
   against its own cap as it arrives.
@@ -32,8 +33,8 @@ SECURITY_HEADERS = (
 Content-Security-Policy would be enforced on top of it."""
 
 
-def _proxy(next_upstream: str, read_timeout: str = "60s") -> str:
-    return f"""proxy_pass http://replicas;
+def _proxy(next_upstream: str, read_timeout: str = "60s", upstream: str = "replicas") -> str:
+    return f"""proxy_pass http://{upstream};
             proxy_next_upstream {next_upstream};
             proxy_next_upstream_tries 0;
             proxy_read_timeout {read_timeout};"""
@@ -41,8 +42,9 @@ def _proxy(next_upstream: str, read_timeout: str = "60s") -> str:
 
 def nginx_conf(settings: ClusterSettings) -> str:
     folder = settings.folder
-    replicas = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;" for port in settings.rasa_ports
+    replicas, intakes = (
+        "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;" for port in ports)
+        for ports in (settings.rasa_ports, settings.intake_ports)
     )
     return f"""# Written by `make cluster` (deploy/cluster/nginx.py) at each start: edit that, not this.
 daemon off;
@@ -71,6 +73,11 @@ http {{
         keepalive 64;
     }}
 
+    upstream intakes {{
+{intakes}
+        keepalive 64;
+    }}
+
     server {{
         listen {settings.host}:{settings.port};
         error_page 413 @too_large;
@@ -84,7 +91,7 @@ http {{
         proxy_connect_timeout 2s;
 
         location = /webhooks/whatsapp/webhook {{
-            {_proxy("error timeout http_502 http_503 http_504 non_idempotent", "30s")}
+            {_proxy("error timeout http_502 http_503 http_504 non_idempotent", "30s", "intakes")}
         }}
 
         location = /webhooks/whatsapp/api/v1/events {{

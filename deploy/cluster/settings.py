@@ -36,6 +36,9 @@ class ClusterSettings:
     host: str
     replicas: int
     first_rasa_port: int
+    intakes: int
+    """Gateway intakes (`deploy.gateway_intake`): nginx gives them Meta's webhooks, the replicas the turns."""
+    first_intake_port: int
     action_server_port: int
     sandbox_port: int
     sandbox: bool
@@ -45,6 +48,10 @@ class ClusterSettings:
     @property
     def rasa_ports(self) -> list[int]:
         return [self.first_rasa_port + n for n in range(self.replicas)]
+
+    @property
+    def intake_ports(self) -> list[int]:
+        return [self.first_intake_port + n for n in range(self.intakes)]
 
     @property
     def webhook_url(self) -> str:
@@ -62,6 +69,8 @@ class ClusterSettings:
             ("CLUSTER_PORT", 8080),
             ("CLUSTER_REPLICAS", 2),
             ("CLUSTER_RASA_PORT", 5005),
+            ("CLUSTER_INTAKES", 2),
+            ("CLUSTER_INTAKE_PORT", 5100),
             ("ACTION_SERVER_PORT", 5055),
             ("SANDBOX_PORT", 8008),
         ):
@@ -79,6 +88,8 @@ class ClusterSettings:
             host=env.get("CLUSTER_HOST") or "127.0.0.1",
             replicas=numbers["CLUSTER_REPLICAS"],
             first_rasa_port=numbers["CLUSTER_RASA_PORT"],
+            intakes=numbers["CLUSTER_INTAKES"],
+            first_intake_port=numbers["CLUSTER_INTAKE_PORT"],
             action_server_port=numbers["ACTION_SERVER_PORT"],
             sandbox_port=numbers["SANDBOX_PORT"],
             sandbox=env.get("CLUSTER_SANDBOX", "true").strip().lower() not in ("0", "false", "no", "off"),

@@ -12,12 +12,17 @@ from pathlib import Path
 
 from deploy.cluster.settings import ClusterSettings
 
-__all__ = ["replica_name", "supervisord_conf"]
+__all__ = ["intake_name", "replica_name", "supervisord_conf"]
 
 
 def replica_name(number: int) -> str:
     """The supervisord program of the replica `number` (1, 2...), as `supervisorctl` names it."""
     return f"rasa-{number}"
+
+
+def intake_name(number: int) -> str:
+    """The supervisord program of the gateway intake `number` (1, 2...)."""
+    return f"intake-{number}"
 
 
 def _program(name: str, command: str, folder: Path, environment: dict[str, str], priority: int) -> str:
@@ -51,6 +56,9 @@ def supervisord_conf(settings: ClusterSettings, python: str, root: Path) -> str:
         programs.append(_program("sandbox", command, folder, unbuffered, 10))
     actions = {**unbuffered, "ACTION_SERVER_PORT": str(settings.action_server_port)}
     programs.append(_program("actions", f"{python} -m deploy.action_server", folder, actions, 20))
+    for number, port in enumerate(settings.intake_ports, start=1):
+        intake = {**unbuffered, "GATEWAY_INTAKE_PORT": str(port)}
+        programs.append(_program(intake_name(number), f"{python} -m deploy.gateway_intake", folder, intake, 25))
     for number, port in enumerate(settings.rasa_ports, start=1):
         replica = {**unbuffered, "RASA_PORT": str(port), "TRACKER_STORE_DIALECT": "postgresql"}
         programs.append(_program(replica_name(number), f"{python} -m deploy.rasa_server", folder, replica, 30))

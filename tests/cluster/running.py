@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.cluster.supervisor import replica_name
+from deploy.cluster.supervisor import intake_name, replica_name
 from tests.crash.stores import postgres_admin_url, store_target
 from tests.processes import PYTHON, base_environment, require_model, wait_until_answering
 from tests.support import ACCESS_TOKEN, ACTION_SERVER_TOKEN, APP_SECRET, RASA_API_TOKEN, ROOT, VERIFY_TOKEN, free_port
@@ -44,23 +44,35 @@ class Cluster:
     url: str
     """nginx: the cluster's only public door."""
     replicas: list[str]
+    intakes: list[str]
     sandbox: str
 
-    def replica_pid(self, number: int) -> int:
-        return int(self._supervisorctl("pid", replica_name(number)).strip())
+    def pid(self, program: str) -> int:
+        return int(self._supervisorctl("pid", program).strip())
 
-    def kill_replica(self, number: int) -> int:
-        """SIGKILL the replica `number` (1, 2...); supervisord starts it again. Answers the killed pid."""
-        pid = self.replica_pid(number)
+    def replica_pid(self, number: int) -> int:
+        return self.pid(replica_name(number))
+
+    def kill(self, program: str) -> int:
+        """SIGKILL the supervisord program `program` (`replica_name`, `intake_name`); supervisord starts it
+        again. Answers the killed pid."""
+        pid = self.pid(program)
         os.kill(pid, signal.SIGKILL)
         return pid
+
+    def kill_replica(self, number: int) -> int:
+        return self.kill(replica_name(number))
+
+    def kill_intake(self, number: int) -> int:
+        return self.kill(intake_name(number))
 
     def status(self) -> str:
         return self._supervisorctl("status")
 
     def wait_ready(self, timeout: float = 300) -> None:
-        """Until the sandbox, every replica and then nginx's health route answer."""
-        urls = [f"{self.sandbox}/sandbox/config", *(f"{r}/webhooks/whatsapp/" for r in self.replicas)]
+        """Until the sandbox, every intake and replica and then nginx's health route answer."""
+        gateways = [*self.intakes, *self.replicas]
+        urls = [f"{self.sandbox}/sandbox/config", *(f"{g}/webhooks/whatsapp/" for g in gateways)]
         wait_until_answering(
             [*urls, f"{self.url}/health"], self.process, lambda: f"{self.status()}\n{self.log()}", timeout
         )
@@ -84,12 +96,13 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster(folder: Path, replicas: int = 2, **settings: str) -> Iterator[Cluster]:
+def running_cluster(folder: Path, replicas: int = 2, intakes: int = 2, **settings: str) -> Iterator[Cluster]:
     """A started cluster, its stores fresh, stopped and dropped afterwards."""
     require_model()
     folder.mkdir(parents=True, exist_ok=True)
     with store_target("postgresql", folder) as stores:
         port, rasa_port, sandbox_port, actions_port = free_port(), _free_range(replicas), free_port(), free_port()
+        intake_port = _free_range(intakes)
         env = base_environment()
         env.update(
             stores.rasa_environment(),
@@ -107,6 +120,8 @@ def running_cluster(folder: Path, replicas: int = 2, **settings: str) -> Iterato
             CLUSTER_PORT=str(port),
             CLUSTER_REPLICAS=str(replicas),
             CLUSTER_RASA_PORT=str(rasa_port),
+            CLUSTER_INTAKES=str(intakes),
+            CLUSTER_INTAKE_PORT=str(intake_port),
             SANDBOX_PORT=str(sandbox_port),
             SANDBOX_RETRY_BASE_MS="200",
             SANDBOX_STATUS_DELAY_MS="20",
@@ -122,6 +137,7 @@ def running_cluster(folder: Path, replicas: int = 2, **settings: str) -> Iterato
             folder / "cluster",
             f"http://127.0.0.1:{port}",
             [f"http://127.0.0.1:{rasa_port + n}" for n in range(replicas)],
+            [f"http://127.0.0.1:{intake_port + n}" for n in range(intakes)],
             f"http://127.0.0.1:{sandbox_port}",
         )
         try:
@@ -132,7 +148,8 @@ def running_cluster(folder: Path, replicas: int = 2, **settings: str) -> Iterato
 
 
 def _free_range(count: int) -> int:
-    """The first of `count` consecutive free ports (the replicas take CLUSTER_RASA_PORT onwards)."""
+    """The first of `count` consecutive free ports (the replicas take CLUSTER_RASA_PORT onwards, the intakes
+    CLUSTER_INTAKE_PORT onwards)."""
     for _ in range(50):
         first = free_port()
         if all(_port_is_free(first + n) for n in range(1, count)):

@@ -1,17 +1,19 @@
-"""`make cluster` as production would use it: guests write through nginx to two Rasa replicas on PostgreSQL and
-Redis, one replica is killed with SIGKILL mid-way and comes back, and every guest is answered exactly once, in
-order; a takeover made through one replica holds on the other; Rasa's own routes are not reachable through
-nginx.
+"""`make cluster` as production would use it: guests write through nginx to two gateway intakes and two Rasa
+replicas on PostgreSQL and Redis, one replica and then one intake are killed with SIGKILL mid-way and come
+back, and every guest is answered exactly once, in order; a takeover made through one replica holds on the
+other; Rasa's own routes are not reachable through nginx.
 
-Real processes throughout: supervisord, nginx, two `rasa run` replicas with the channel, the action server
-and the sandbox (which signs and delivers each guest's webhooks to nginx and retries them, as Meta does).
+Real processes throughout: supervisord, nginx, two gateway intakes, two `rasa run` replicas with the channel,
+the action server and the sandbox (which signs and delivers each guest's webhooks to nginx and retries them,
+as Meta does).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ STAGGER = 0.1
 SECOND_QUESTION_AFTER = 1.1
 KILL_AFTER = 30
 """Guests who had begun writing when replica 1 is killed; the other half write while it is down and back."""
+KILL_INTAKE_AFTER = 45
+"""Guests who had begun writing when intake 1 is killed (nginx sends the next webhooks to intake 2)."""
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +64,19 @@ async def _answers(client: httpx.AsyncClient, wa_id: str, hotel: str) -> list[st
     return [topic for text in texts for topic, mark in ANSWER_MARKS[hotel].items() if mark in text]
 
 
-async def _kill_later(cluster: Cluster, delay: float) -> int:
+async def _kill_later(kill: Callable[[int], int], delay: float) -> int:
     await asyncio.sleep(delay)
-    return await asyncio.to_thread(cluster.kill_replica, 1)
+    return await asyncio.to_thread(kill, 1)
 
 
-async def _write_through_a_kill(cluster: Cluster) -> tuple[dict[str, list[str]], int]:
+async def _write_through_kills(cluster: Cluster) -> tuple[dict[str, list[str]], int, int]:
     async with httpx.AsyncClient(base_url=cluster.sandbox, timeout=30) as sandbox:
         guests = [_ask(sandbox, wa_id, hotel, index * STAGGER) for index, (wa_id, hotel) in enumerate(GUESTS)]
-        killed, *_ = await asyncio.gather(_kill_later(cluster, KILL_AFTER * STAGGER), *guests)
+        killed, killed_intake, *_ = await asyncio.gather(
+            _kill_later(cluster.kill_replica, KILL_AFTER * STAGGER),
+            _kill_later(cluster.kill_intake, KILL_INTAKE_AFTER * STAGGER),
+            *guests,
+        )
         deadline = time.monotonic() + 240
         while True:
             received = {wa_id: await _answers(sandbox, wa_id, hotel) for wa_id, hotel in GUESTS}
@@ -76,16 +84,19 @@ async def _write_through_a_kill(cluster: Cluster) -> tuple[dict[str, list[str]],
                 break
             await asyncio.sleep(1)
         await asyncio.sleep(5)  # long enough for any second copy to show
-        return {wa_id: await _answers(sandbox, wa_id, hotel) for wa_id, hotel in GUESTS}, killed
+        answers = {wa_id: await _answers(sandbox, wa_id, hotel) for wa_id, hotel in GUESTS}
+        return answers, killed, killed_intake
 
 
-def test_every_guest_is_answered_once_in_order_through_a_replica_kill(cluster: Cluster) -> None:
-    received, killed = asyncio.run(_write_through_a_kill(cluster))
+def test_every_guest_is_answered_once_in_order_through_a_replica_and_an_intake_kill(cluster: Cluster) -> None:
+    received, killed, killed_intake = asyncio.run(_write_through_kills(cluster))
     wrong = {wa_id: topics for wa_id, topics in received.items() if topics != list(TOPICS)}
     assert wrong == {}, f"guests not answered exactly once, in order: {wrong}\n{cluster.status()}"
     cluster.wait_ready(timeout=240)
     assert cluster.replica_pid(1) not in (0, killed), cluster.status()
-    assert "rasa-1                           RUNNING" in cluster.status()
+    assert cluster.pid("intake-1") not in (0, killed_intake), cluster.status()
+    for program in ("rasa-1", "intake-1"):
+        assert re.search(rf"^{program}\s+RUNNING", cluster.status(), re.MULTILINE), cluster.status()
 
 
 def _agent(cluster: Cluster, replica: int, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -15,6 +15,8 @@ SETTINGS = ClusterSettings(
     host="127.0.0.1",
     replicas=2,
     first_rasa_port=5005,
+    intakes=2,
+    first_intake_port=5100,
     action_server_port=5055,
     sandbox_port=8008,
     sandbox=True,
@@ -34,3 +36,13 @@ def test_the_attachments_route_streams_up_to_its_own_cap_and_the_rest_stays_at_3
     assert route.match("/webhooks/whatsapp/api/v1/conversations/1000000001/34612345678/attachments")
     assert not route.match("/webhooks/whatsapp/api/v1/conversations/1000000001/34612345678/reply")
     assert not route.match("/webhooks/whatsapp/webhook")
+
+
+def test_meta_s_webhook_goes_to_the_intakes_and_everything_else_to_the_replicas() -> None:
+    conf = nginx_conf(SETTINGS)
+    intakes = conf.split("upstream intakes {", 1)[1].split("}", 1)[0]
+    assert re.findall(r"server 127\.0\.0\.1:(\d+)", intakes) == ["5100", "5101"]
+    webhook = conf.split("location = /webhooks/whatsapp/webhook {", 1)[1].split("}", 1)[0]
+    assert "proxy_pass http://intakes;" in webhook
+    rest = conf.split("location /webhooks/whatsapp/ {", 1)[1].split("}", 1)[0]
+    assert "proxy_pass http://replicas;" in rest

@@ -224,7 +224,8 @@ class InboxProcessor:
     async def recover(self) -> None:
         """Process what is left: unprocessed webhooks, then the guest messages of stopped processes."""
         await self.process_pending()
-        await self._serve_all(await self._orphaned())
+        if self._settings.run_turns:
+            await self._serve_all(await self._orphaned())
 
     async def process_pending(self) -> None:
         """Claim and process stored webhooks, a batch at a time, until none is left."""
