@@ -1,21 +1,25 @@
-"""`make cluster` under load: nginx in front of one and two Rasa replicas on PostgreSQL and Redis, each figure
-printed beside a baseline measured in the same run.
+"""`make cluster` under load: nginx in front of two gateway intakes and one or two Rasa replicas on PostgreSQL
+and Redis, each figure printed beside a baseline measured in the same run.
 
 1. Acknowledged webhooks per second and p50/p99 acknowledgement latency (wrk, the signed webhook of
-   `benchmarks.webhook_ack`) through nginx to 1 and 2 replicas. Baseline: the channel alone on SQLite
-   (`benchmarks.gateway_app`), the fastest the gateway acknowledges on one machine; the ratio is what
-   nginx, PostgreSQL and a whole Rasa server behind it cost (or what a second replica gains).
-2. Guest to answer, p50/p99, through nginx to 1 and 2 replicas: fresh guests each asking one known question
+   `benchmarks.webhook_ack`) through nginx to the intakes, with 1 and 2 replicas behind them. Baseline: the
+   channel alone on SQLite (`benchmarks.gateway_app`), the fastest one gateway process acknowledges; the
+   ratio is what nginx and PostgreSQL cost, and what a second intake gains.
+2. Guest to answer, p50/p99, through nginx with 1 and 2 replicas: fresh guests each asking one known question
    on the sandbox's phone, a few at a time; lost (no answer within a minute) and doubled answers counted.
-3. Soak: signed status webhooks at a fixed rate, open loop, through nginx to 2 replicas: sent, acknowledged,
-   refused, and lost (acknowledged but not in the gateway store's inbox afterwards); each replica's resident
-   memory at the start and the end (target: flat within 10 %).
+3. Soak: signed status webhooks at a fixed rate, open loop, through nginx with 2 replicas: sent, acknowledged,
+   refused, and lost (acknowledged but not in the gateway store's inbox afterwards); each replica's and
+   intake's resident memory at the start and the end (target: flat within 10 %).
 4. Turns per second with 100 guests writing at once to one Rasa server on SQLite: through the WhatsApp
    channel, beside Rasa's own REST channel (the baseline: the same model, actions and tracker store with no
-   gateway) answering the same 100 questions. Target: the channel keeps at least 0.9x the REST channel's rate.
-   The two run in pairs, back to back, the first of each pair alternating: a round's ratio then compares two
-   runs a few seconds apart, and neither channel always follows the other (a busy machine's drift and any
-   cost one run leaves to the next fall on both). The figure is the median of the rounds' ratios.
+   gateway) answering the same 100 questions; twice, the WhatsApp webhooks going to the Rasa server itself
+   (`make run`'s shape) and then to a gateway intake in front of it (`make cluster`'s). Target: the channel
+   keeps at least 0.9x the REST channel's rate. The two run in pairs, back to back, the first of each pair
+   alternating: a round's ratio then compares two runs a few seconds apart, and neither channel always
+   follows the other (a busy machine's drift and any cost one run leaves to the next fall on both). The
+   figure is the median of the rounds' ratios. Each process's CPU a turn is printed beside it: on this
+   2-core machine the sandbox (Meta's stand-in) and the intake share the second core with the REST round's
+   client alone, and the Rasa server runs slower beside them.
 
 A section whose requirements are missing (nginx, TEST_POSTGRES_URL, TEST_REDIS_URL, wrk, the trained model)
 is skipped with the reason printed.
@@ -51,6 +55,7 @@ from benchmarks.cluster_load import (
 )
 from benchmarks.measure import Figures, percentile, start
 from benchmarks.webhook_ack import CONNECTIONS, SECONDS, WrkFigures, _script, wrk
+from deploy.cluster.supervisor import intake_name, replica_name
 from tests.cluster.running import Cluster, missing_parts, running_cluster
 from tests.processes import MODEL, start_action_server, start_intake, start_rasa
 from tests.support import ACCESS_TOKEN, SandboxProcess, free_port
@@ -76,7 +81,8 @@ SETTLE_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class Memory:
-    replica: int
+    program: str
+    """The supervisord program: a Rasa replica (`rasa-1`) or a gateway intake (`intake-1`)."""
     before: int
     after: int | None
     """None when the replica was not the same process at the end (it died and was started again)."""
@@ -113,6 +119,8 @@ class Turns:
     whatsapp_cpu: list[float]
     intake_cpu: list[float]
     """The intake's CPU seconds during each WhatsApp round (none when webhooks go to the Rasa server)."""
+    sandbox_cpu: list[float]
+    """The sandbox's during each WhatsApp round: Meta's part, on this machine's other core."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -176,15 +184,17 @@ def _replicas(count: int) -> str:
 
 
 def _soak(cluster: Cluster, seconds: float) -> Soak:
-    pids = [cluster.replica_pid(n) for n in range(1, len(cluster.replicas) + 1)]
+    programs = [replica_name(n) for n in range(1, len(cluster.replicas) + 1)]
+    programs += [intake_name(n) for n in range(1, len(cluster.intakes) + 1)]
+    pids = [cluster.pid(program) for program in programs]
     inbox = InboxView(psutil.Process(pids[0]).environ()["GATEWAY_DATABASE_URL"])
     try:
         _drain(inbox)
         before = [psutil.Process(pid).memory_info().rss for pid in pids]
         say(f"soak: {SOAK_RATE} status webhooks/s through nginx for {seconds:.0f} s")
         result = asyncio.run(soak(f"{cluster.url}{WEBHOOK_PATH}", SOAK_RATE, seconds))
-        after = [_rss_if_same(cluster, n, pid) for n, pid in enumerate(pids, 1)]
-        memory = [Memory(n, *rss) for n, rss in enumerate(zip(before, after, strict=True), 1)]
+        after = [_rss_if_same(cluster, program, pid) for program, pid in zip(programs, pids, strict=True)]
+        memory = [Memory(program, *rss) for program, *rss in zip(programs, before, after, strict=True)]
         lost = len(result.acknowledged - inbox.soak_numbers())
     finally:
         inbox.close()
@@ -199,8 +209,8 @@ def _drain(inbox: InboxView) -> None:
         time.sleep(5)
 
 
-def _rss_if_same(cluster: Cluster, number: int, pid: int) -> int | None:
-    if cluster.replica_pid(number) != pid:
+def _rss_if_same(cluster: Cluster, program: str, pid: int) -> int | None:
+    if cluster.pid(program) != pid:
         return None
     try:
         return psutil.Process(pid).memory_info().rss
@@ -229,13 +239,18 @@ def _turns(folder: Path, intake: bool) -> Turns:
             front, webhooks = start_intake(folder, sandbox.url)
             processes.callback(front.stop)
         httpx.patch(f"{sandbox.url}/sandbox/settings", json={"webhook_url": f"{webhooks}{WEBHOOK_PATH}"})
-        watched = Watched(psutil.Process(rasa.process.pid), psutil.Process(front.process.pid) if front else None)
+        watched = Watched(
+            psutil.Process(rasa.process.pid),
+            psutil.Process(sandbox.process.pid),
+            psutil.Process(front.process.pid) if front else None,
+        )
         return asyncio.run(_turn_rounds(shape, rasa_url, sandbox.url, watched))
 
 
 @dataclass(frozen=True)
 class Watched:
     server: psutil.Process
+    sandbox: psutil.Process
     intake: psutil.Process | None
 
 
@@ -246,7 +261,7 @@ async def _turn_rounds(shape: str, rasa: str, sandbox: str, watched: Watched) ->
     await rest_all_at_once(rasa, guests("34669", WARM_UP_GUESTS), TURN_TIMEOUT)
     await whatsapp_all_at_once(sandbox, guests("34679", WARM_UP_GUESTS), TURN_TIMEOUT)
     server = watched.server
-    turns = Turns(shape, [], [], [], [], [])
+    turns = Turns(shape, [], [], [], [], [], [])
     for round_ in range(TURN_ROUNDS):
         rest_first = round_ % 2 == 0
         first = "REST" if rest_first else "WhatsApp"
@@ -260,8 +275,10 @@ async def _turn_rounds(shape: str, rasa: str, sandbox: str, watched: Watched) ->
             else:
                 writing = guests(f"3467{round_}", TURN_GUESTS)
                 intake_before = _cpu_seconds(watched.intake) if watched.intake else 0.0
+                sandbox_before = _cpu_seconds(watched.sandbox)
                 turns.whatsapp.append(await whatsapp_all_at_once(sandbox, writing, TURN_TIMEOUT))
                 turns.whatsapp_cpu.append(_cpu_seconds(server) - before)
+                turns.sandbox_cpu.append(_cpu_seconds(watched.sandbox) - sandbox_before)
                 if watched.intake:
                     turns.intake_cpu.append(_cpu_seconds(watched.intake) - intake_before)
     return turns
@@ -324,7 +341,7 @@ def _print_soak(missing: str | None, seconds: float, runs: list[ClusterRun]) -> 
     acks = Figures("acknowledgement", result.sent, len(result.acknowledged), result.seconds, tuple(result.latencies_ms))
     print(acks.line())
     for memory in soaked.memory:
-        before = f"replica {memory.replica} resident memory {memory.before / 2**20:7.1f} MB"
+        before = f"{memory.program:<9} resident memory {memory.before / 2**20:7.1f} MB"
         if memory.change is None:
             print(f"  {before} -> restarted during the soak (not the same process)")
         else:
@@ -355,8 +372,9 @@ def _print_turns(missing: str | None, turns: Turns | None) -> None:
         f"  the Rasa server's CPU a turn (median of the rounds): REST {rest_ms:.1f} ms, WhatsApp {whatsapp_ms:.1f} ms"
         f" ({whatsapp_ms - rest_ms:+.1f} ms: the gateway's work, and the bot's beside it)"
     )
-    if turns.intake_cpu:
-        print(f"  the intake's CPU a WhatsApp turn: {1000 * statistics.median(turns.intake_cpu) / TURN_GUESTS:.1f} ms")
+    beside = [("the sandbox", turns.sandbox_cpu), ("the intake", turns.intake_cpu)]
+    each = ", ".join(f"{who} {1000 * statistics.median(cpu) / TURN_GUESTS:.1f} ms" for who, cpu in beside if cpu)
+    print(f"  beside it on the other core, a WhatsApp turn's CPU: {each}")
 
 
 def _rate(round_: tuple[float, int]) -> float:

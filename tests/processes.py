@@ -108,12 +108,12 @@ def gateway_environment(folder: Path, sandbox_url: str) -> dict[str, str]:
 
 
 def start_intake(folder: Path, sandbox_url: str, port: int | None = None, **settings: str) -> tuple[ServerProcess, str]:
-    """`python -m deploy.gateway_intake` on the gateway store under `folder`: answers webhooks at
+    """`python -m connectors.whatsapp.intake_server` on the gateway store under `folder`: answers webhooks at
     `<url>/webhooks/whatsapp/webhook` and leaves the turns to the Rasa servers on the same store."""
     port = port or free_port()
     env = {**gateway_environment(folder, sandbox_url), "GATEWAY_INTAKE_PORT": str(port), **settings}
     url = f"http://127.0.0.1:{port}"
-    command = [PYTHON, "-m", "deploy.gateway_intake"]
+    command = [PYTHON, "-m", "connectors.whatsapp.intake_server"]
     return ServerProcess(command, env, folder / "intake.log", f"{url}/webhooks/whatsapp/", 120), url
 
 

@@ -2,7 +2,7 @@
 
 - Only `/webhooks/whatsapp/` (Meta's webhook, the gateway's API and the agents' console) and `/health` pass;
   every other path, Rasa's own API and REST channel among them, is answered 404 by nginx itself. Meta's
-  webhook goes to the gateway intakes (`deploy.gateway_intake`), everything else to the Rasa replicas.
+  webhook goes to the gateway intakes (`connectors.whatsapp.intake_server`), everything else to the Rasa replicas.
 - Bodies over Meta's 3 MB cap are refused by nginx (413) before a replica buffers them, except an agent's
   attachment (`ATTACHMENT_MAX_BODY`, a 100 MB document), streamed to the replica unbuffered, which counts it
   against its own cap as it arrives.

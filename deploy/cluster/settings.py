@@ -37,7 +37,8 @@ class ClusterSettings:
     replicas: int
     first_rasa_port: int
     intakes: int
-    """Gateway intakes (`deploy.gateway_intake`): nginx gives them Meta's webhooks, the replicas the turns."""
+    """Gateway intakes (`connectors.whatsapp.intake_server`): nginx gives them Meta's webhooks; the replicas run
+    the turns."""
     first_intake_port: int
     action_server_port: int
     sandbox_port: int

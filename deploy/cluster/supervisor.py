@@ -58,7 +58,9 @@ def supervisord_conf(settings: ClusterSettings, python: str, root: Path) -> str:
     programs.append(_program("actions", f"{python} -m deploy.action_server", folder, actions, 20))
     for number, port in enumerate(settings.intake_ports, start=1):
         intake = {**unbuffered, "GATEWAY_INTAKE_PORT": str(port)}
-        programs.append(_program(intake_name(number), f"{python} -m deploy.gateway_intake", folder, intake, 25))
+        programs.append(
+            _program(intake_name(number), f"{python} -m connectors.whatsapp.intake_server", folder, intake, 25)
+        )
     for number, port in enumerate(settings.rasa_ports, start=1):
         replica = {**unbuffered, "RASA_PORT": str(port), "TRACKER_STORE_DIALECT": "postgresql"}
         programs.append(_program(replica_name(number), f"{python} -m deploy.rasa_server", folder, replica, 30))

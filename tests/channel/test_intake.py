@@ -1,6 +1,7 @@
-"""A gateway intake (`GATEWAY_RUN_TURNS=false`, what `deploy.gateway_intake` runs) in front of a process that
-runs the turns, both real Sanic servers on one store: the intake verifies, stores, records and runs the
-automations' look at each batch; the other picks the guest messages up and answers them, once and in order.
+"""A gateway intake (`GATEWAY_RUN_TURNS=false`, what `connectors.whatsapp.intake_server` runs) in front of a
+process that runs the turns, both real Sanic servers on one store: the intake verifies, stores, records and
+runs the automations' look at each batch; the other picks the guest messages up and answers them, once and in
+order.
 """
 
 from __future__ import annotations

@@ -55,8 +55,8 @@ class GatewaySettings:
     process_inbox: bool = True
     """False: the process only verifies, stores and acknowledges webhooks; another records and answers them."""
     run_turns: bool = True
-    """False: the process records what webhooks carry but runs no bot turn (`deploy.gateway_intake`): its guest
-    messages are picked up by the processes that run Rasa, each looking every `pickup_seconds`."""
+    """False: the process records what webhooks carry but runs no bot turn (`connectors.whatsapp.intake_server`):
+    its guest messages are picked up by the processes that run Rasa, each looking every `pickup_seconds`."""
     pickup_seconds: float = 0.05
     claim_lease_seconds: float = 60.0
     sweep_seconds: float = 30.0

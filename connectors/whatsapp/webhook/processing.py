@@ -8,9 +8,9 @@ webhooks done, then give each new guest message to the bot. A conversation's mes
 after another in WhatsApp's order; different conversations proceed in parallel. What a stopped process left
 half-done is picked up by the sweep of any live process.
 
-An intake process (`run_turns` off: `deploy.gateway_intake`) records batches and runs no turn: the processes
-running Rasa pick its guest messages up, so the Rasa server's event loop spends itself on turns, not on
-webhooks (`python -m benchmarks.cluster`).
+An intake process (`run_turns` off: `connectors.whatsapp.intake_server`) records batches and runs no turn:
+the processes running Rasa pick its guest messages up, so the Rasa server's event loop spends itself on
+turns, not on webhooks (`python -m benchmarks.cluster`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`python -m deploy.gateway_intake`: the gateway without Rasa, taking Meta's webhooks off the Rasa servers.
+"""`python -m connectors.whatsapp.intake_server`: the gateway without Rasa, taking Meta's webhooks off the Rasa servers.
 
 A Rasa server's event loop is the one core its turns run on. Left to it, every webhook (the request, its
 signature, the group commit, then recording the batch: a guest's message and the sent, delivered and read
@@ -65,7 +65,7 @@ def main() -> None:
         where = IntakeSettings.from_environment(os.environ)
         app = create_app(os.environ)
     except SettingsError as error:
-        sys.exit(f"deploy.gateway_intake: {error}")
+        sys.exit(f"connectors.whatsapp.intake_server: {error}")
     app.run(host=where.host, port=where.port, access_log=False, motd=False, workers=1)
 
 
