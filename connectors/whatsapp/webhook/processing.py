@@ -274,10 +274,11 @@ class InboxProcessor:
         while not self._stopping.is_set():
             waiting_for_another = False
             for item in await self._dispatches.unfinished(conversation):
-                if owner_of(item.claimed_by) == self._owner:
+                owner = owner_of(item.claimed_by)
+                if owner == self._owner:
                     if item.claimed_by in self._recording:
                         return
-                elif owner_of(item.claimed_by) in await self._others_alive():
+                elif owner != INTAKE and owner in await self._others_alive():
                     waiting_for_another = True
                     break
                 else:
@@ -285,7 +286,7 @@ class InboxProcessor:
                     if not await self._dispatches.take_over(item, token, self._clock()):
                         waiting_for_another = True
                         break
-                    if owner_of(item.claimed_by) == INTAKE:
+                    if owner == INTAKE:
                         log.debug("taking message %s from the intake", item.wamid)
                     else:
                         log.info("taking over message %s from a stopped process", item.wamid)
