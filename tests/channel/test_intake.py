@@ -110,6 +110,7 @@ async def test_with_no_process_running_turns_a_message_waits_claimed_for_the_int
     try:
         await sandbox.configure(webhook_url=intake.webhook_url)
         wamid = await sandbox.guest_says(LUCIA, "¿Hay parking?")
+        await sandbox.wait_for_entry(LUCIA, wamid, lambda e: e["webhook"]["acknowledged"])
         await intake.settle()
         [row] = [r for r in await intake.store.thread(MIRADOR, LUCIA) if r["wamid"] == wamid]
         assert owner_of(row["claimed_by"]) == INTAKE
