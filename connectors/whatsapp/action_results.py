@@ -1,5 +1,6 @@
 """Checking the action server's answers against Rasa's schema without re-checking the schema each time:
-Rasa glue, installed by the channel's module (`install`), so in every Rasa server that serves the channel.
+Rasa glue, installed when Rasa loads the channel (`WhatsAppInput.from_credentials`), so in every Rasa server
+that serves it.
 
 Rasa 3.6 checks every answer of the action server with `jsonschema.validate`, which first validates Rasa's
 own (constant) answer schema against the JSON Schema meta-schema and then builds a new validator, on every

@@ -20,7 +20,6 @@ from sanic.response import HTTPResponse, json, text
 
 from cloudapi.outbound import attachment_messages, button_messages, custom_message, image_messages, text_messages
 from cloudapi.signatures import SIGNATURE_HEADER, is_valid_signature
-from connectors.whatsapp import action_results
 from connectors.whatsapp.gateway import Gateway
 from connectors.whatsapp.handoff import InstructionError, parse_instruction, state_of
 from connectors.whatsapp.questions import question_texts
@@ -33,7 +32,6 @@ from connectors.whatsapp.turn_failures import TurnFailedError, action_failures
 
 log = logging.getLogger(__name__)
 CHANNEL_NAME = "whatsapp"
-action_results.install()
 
 
 def settle_heap() -> None:
@@ -177,6 +175,12 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
+        """Rasa's way in (credentials.yml), so where the glue only a Rasa server needs is installed: the gateway
+        intake builds the channel itself and never imports Rasa's actions, nor the TensorFlow they load (about
+        430 MB of its memory)."""
+        from connectors.whatsapp import action_results
+
+        action_results.install()
         return cls(load_settings(credentials))
 
     def __init__(self, settings: GatewaySettings, clock: Callable[[], float] | None = None) -> None:
