@@ -232,7 +232,8 @@ def _turns(folder: Path, intake: bool) -> Turns:
             folder, WHATSAPP_API_URL=sandbox.url, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN
         )
         processes.callback(actions.stop)
-        rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, RASA_REST_CHANNEL="true")
+        pickup = {"GATEWAY_PICKUP_SECONDS": "0.05"} if intake else {}
+        rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, RASA_REST_CHANNEL="true", **pickup)
         processes.callback(rasa.stop)
         webhooks, front = rasa_url, None
         if intake:

@@ -40,6 +40,8 @@ class ClusterSettings:
     """Gateway intakes (`connectors.whatsapp.intake_server`): nginx gives them Meta's webhooks; the replicas run
     the turns."""
     first_intake_port: int
+    pickup_seconds: str
+    """How often each replica looks for what the intakes recorded (`GATEWAY_PICKUP_SECONDS`, 0.05 here)."""
     action_server_port: int
     sandbox_port: int
     sandbox: bool
@@ -91,6 +93,7 @@ class ClusterSettings:
             first_rasa_port=numbers["CLUSTER_RASA_PORT"],
             intakes=numbers["CLUSTER_INTAKES"],
             first_intake_port=numbers["CLUSTER_INTAKE_PORT"],
+            pickup_seconds=env.get("GATEWAY_PICKUP_SECONDS") or "0.05",
             action_server_port=numbers["ACTION_SERVER_PORT"],
             sandbox_port=numbers["SANDBOX_PORT"],
             sandbox=env.get("CLUSTER_SANDBOX", "true").strip().lower() not in ("0", "false", "no", "off"),

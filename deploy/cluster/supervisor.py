@@ -63,6 +63,7 @@ def supervisord_conf(settings: ClusterSettings, python: str, root: Path) -> str:
         )
     for number, port in enumerate(settings.rasa_ports, start=1):
         replica = {**unbuffered, "RASA_PORT": str(port), "TRACKER_STORE_DIALECT": "postgresql"}
+        replica["GATEWAY_PICKUP_SECONDS"] = settings.pickup_seconds
         programs.append(_program(replica_name(number), f"{python} -m deploy.rasa_server", folder, replica, 30))
     nginx = f"{settings.nginx} -c {folder}/nginx.conf -p {folder}/nginx/"
     programs.append(_program("nginx", nginx, folder, {}, 40))

@@ -120,13 +120,28 @@ async def test_with_no_process_running_turns_a_message_waits_claimed_for_the_int
         await intake.stop()
 
 
+async def test_with_no_pickup_a_process_running_turns_finds_them_with_its_heartbeat(
+    settings: GatewaySettings, clock: MovableClock, sandbox: SandboxClient
+) -> None:
+    """`GATEWAY_PICKUP_SECONDS=0` (the default): the intake's messages wait for the heartbeat's look for stopped
+    processes' messages, a third of the worker timeout, and are answered all the same."""
+    bot = RecordingBot(answer=echo)
+    quiet = replace(settings, pickup_seconds=0.0, worker_timeout_seconds=0.6)
+    async with intake_and_turns(quiet, clock, sandbox, bot) as (_, turns):
+        await sandbox.guest_says(LUCIA, "¿Hay parking?")
+        await bot.wait_for(1)
+        await turns.settle()
+        assert await eventually(lambda: _equal(guest_received(sandbox, LUCIA), ["echo: ¿Hay parking?"]))
+    assert [m.text for m in bot.received] == ["¿Hay parking?"]
+
+
 def test_the_intake_settings_are_read_and_checked() -> None:
     base = {"WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_ACCESS_TOKEN": "t"}
     settings = load_settings(None, {**base, "GATEWAY_RUN_TURNS": "false", "GATEWAY_PICKUP_SECONDS": "0.2"})
     assert (settings.run_turns, settings.pickup_seconds) == (False, 0.2)
-    assert load_settings(None, base).run_turns
+    assert (load_settings(None, base).run_turns, load_settings(None, base).pickup_seconds) == (True, 0.0)
     with pytest.raises(SettingsError, match="GATEWAY_PICKUP_SECONDS"):
-        load_settings(None, {**base, "GATEWAY_PICKUP_SECONDS": "0"})
+        load_settings(None, {**base, "GATEWAY_PICKUP_SECONDS": "-1"})
 
 
 async def _equal(values: Any, expected: list[str]) -> list[str] | None:

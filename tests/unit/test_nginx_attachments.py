@@ -17,6 +17,7 @@ SETTINGS = ClusterSettings(
     first_rasa_port=5005,
     intakes=2,
     first_intake_port=5100,
+    pickup_seconds="0.05",
     action_server_port=5055,
     sandbox_port=8008,
     sandbox=True,

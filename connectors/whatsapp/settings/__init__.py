@@ -57,7 +57,10 @@ class GatewaySettings:
     run_turns: bool = True
     """False: the process records what webhooks carry but runs no bot turn (`connectors.whatsapp.intake_server`):
     its guest messages are picked up by the processes that run Rasa, each looking every `pickup_seconds`."""
-    pickup_seconds: float = 0.05
+    pickup_seconds: float = 0.0
+    """How often a process that runs turns looks for what an intake recorded; 0 leaves it to the heartbeat's
+    look for stopped processes' messages (every third of `worker_timeout_seconds`), so a process with no
+    intake in front of it (`make run`) does not ask the store 20 times a second for nothing."""
     claim_lease_seconds: float = 60.0
     sweep_seconds: float = 30.0
     worker_timeout_seconds: float = 10.0
@@ -166,8 +169,8 @@ def load_settings(credentials: Mapping[str, Any] | None, environ: Mapping[str, s
         raise SettingsError("WHATSAPP_REPLY_CONTEXT must be never, auto (quote when the guest wrote again) or always")
     if settings.handoff_idle_release_minutes < 0:
         raise SettingsError("HANDOFF_IDLE_RELEASE_MINUTES must be 0 (held threads stay held) or more")
-    if settings.pickup_seconds <= 0:
-        raise SettingsError("GATEWAY_PICKUP_SECONDS must be above 0 (0.05 looks 20 times a second)")
+    if settings.pickup_seconds < 0:
+        raise SettingsError("GATEWAY_PICKUP_SECONDS must be 0 (with the heartbeat) or more (0.05: 20 times a second)")
     if settings.turn_attempts < 1 or settings.worker_timeout_seconds <= 0:
         raise SettingsError("GATEWAY_TURN_ATTEMPTS must be 1 or more and GATEWAY_WORKER_TIMEOUT_SECONDS above 0")
     if not settings.api_url.startswith(("http://", "https://")):

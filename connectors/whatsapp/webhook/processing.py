@@ -110,9 +110,9 @@ class InboxProcessor:
 
     A process that runs no turns (`run_turns` off) beats but serves nothing: once the automations have seen a
     batch, it hands the batch's guest messages to the intake's claim, and every process that runs turns looks
-    for those every `pickup_seconds`. Until then they are its own, so no turn starts on a message the
-    automations keep for themselves (an opt-out); if it dies first, they are taken over like any stopped
-    process's.
+    for those every `pickup_seconds` (with 0, when its heartbeat looks for stopped processes'). Until then
+    they are its own, so no turn starts on a message the automations keep for themselves (an opt-out); if it
+    dies first, they are taken over like any stopped process's.
     """
 
     def __init__(
@@ -156,7 +156,8 @@ class InboxProcessor:
         process."""
         if self._settings.process_inbox and not self._loops:
             loop = asyncio.get_running_loop()
-            jobs = [self._pump, self._sweep, self._heartbeat, *((self._pickup,) if self._settings.run_turns else ())]
+            picks_up = self._settings.run_turns and self._settings.pickup_seconds > 0
+            jobs = [self._pump, self._sweep, self._heartbeat, *((self._pickup,) if picks_up else ())]
             self._loops = [loop.create_task(job()) for job in jobs]
 
     def submit(self) -> None:
