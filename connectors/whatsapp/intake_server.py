@@ -5,9 +5,10 @@ signature, the group commit, then recording the batch: a guest's message and the
 statuses of each answer) shares that loop with the turns, and a WhatsApp turn cost the server about a quarter
 more CPU than a REST channel turn (`python -m benchmarks.cluster`). This process does all of that instead:
 verify, store, acknowledge, record, the automations' look at each batch (opt-outs) and the media downloads.
-It runs no turn: the Rasa servers pick its guest messages up from the shared store (`GATEWAY_PICKUP_SECONDS`)
-and answer them. `make cluster` puts nginx's webhook route in front of these; any number may run, on any
-machine that reaches the store.
+It runs no turn: the Rasa servers pick its guest messages up from the shared store (set
+`GATEWAY_PICKUP_SECONDS` on them, 0.05 under `make cluster`) and answer them. `make cluster` puts nginx's
+webhook route in front of these; any number may run, on any machine that reaches the store. It imports none
+of Rasa's actions, so no TensorFlow: 142 MB resident against a replica's 839 MB.
 
 Settings: the gateway's own (the README's table; `GATEWAY_RUN_TURNS` is always off here), and where it listens,
 `GATEWAY_INTAKE_HOST` (default 127.0.0.1) and `GATEWAY_INTAKE_PORT` (default 5006).

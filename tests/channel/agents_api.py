@@ -4,6 +4,7 @@ same check an httpx response hook, for the automations' clients."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -73,15 +74,20 @@ class AgentsApi:
         await self.http.aclose()
 
 
-async def listen(base_url: str, token: str, seen: list[tuple[str, dict[str, Any]]]) -> None:
-    """Read the API's event stream into `seen` as (event, data) pairs until cancelled."""
+async def listen(
+    base_url: str, token: str, seen: list[tuple[str, dict[str, Any]]], connected: asyncio.Event | None = None
+) -> None:
+    """Read the API's event stream into `seen` as (event, data) pairs until cancelled; `connected` is set once
+    the stream has begun (what is recorded from then on is streamed, what came before is not)."""
     async with (
         httpx.AsyncClient(base_url=f"{base_url}{PREFIX}", timeout=None) as client,
         client.stream("GET", "/events", params={"token": token}) as stream,
     ):
         kind = ""
         async for line in stream.aiter_lines():
-            if line.startswith("event: "):
+            if line.startswith(": connected") and connected is not None:
+                connected.set()
+            elif line.startswith("event: "):
                 kind = line[7:]
             elif line.startswith("data: "):
                 seen.append((kind, json.loads(line[6:])))

@@ -385,8 +385,9 @@ async def test_the_event_stream_shows_messages_statuses_and_handoffs_of_the_toke
     await guest_writes(sandbox, server, "Hola")
     seen: list[tuple[str, dict[str, Any]]] = []
 
-    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
-    await asyncio.sleep(0.3)
+    connected = asyncio.Event()
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen, connected))
+    await asyncio.wait_for(connected.wait(), 10)
     await guest_writes(sandbox, server, "Hola desde Alameda", to=ALAMEDA)
     await guest_writes(sandbox, server, "Otra pregunta")
     await desk.post(f"{thread_path()}/takeover")

@@ -43,8 +43,9 @@ async def test_a_note_stays_with_the_agents(
     await desk.post(f"{thread_path()}/takeover")
     await guest_writes(sandbox, server, "¿Tienen parking?")
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
-    await asyncio.sleep(0.3)
+    connected = asyncio.Event()
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen, connected))
+    await asyncio.wait_for(connected.wait(), 10)
     outbound_before = await sandbox_outbound(sandbox)
 
     noted = await desk.post(f"{thread_path()}/notes", json={"text": "  Huésped VIP: ofrecer parking gratis  "})
@@ -96,8 +97,9 @@ async def test_assignment_and_the_assignee_filters(
     await guest_writes(sandbox, server, "Hello", wa_id=OLIVER)
     await guest_writes(sandbox, server, "Hola Alameda", to=ALAMEDA)
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
-    await asyncio.sleep(0.3)
+    connected = asyncio.Event()
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen, connected))
+    await asyncio.wait_for(connected.wait(), 10)
 
     assigned = await desk.post(f"{thread_path()}/assign", json={"agent": "desk"})
     assert assigned.status_code == 200, assigned.text
@@ -158,8 +160,9 @@ async def test_resolve_then_the_guest_reopens_and_the_bot_answers_again(
     assert (await crm.post(f"{thread_path()}/resolve")).status_code == 403
 
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
-    await asyncio.sleep(0.3)
+    connected = asyncio.Event()
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen, connected))
+    await asyncio.wait_for(connected.wait(), 10)
     resolved = await desk.post(f"{thread_path()}/resolve")
     try:
         await eventually(lambda: _saw(seen, "desk", kind="resolved", actor="desk"))

@@ -51,6 +51,7 @@ async def test_a_takeover_through_one_process_is_respected_by_the_other(
     await back.bot.wait_for(1)
     desk = AgentsApi(front.url, "desk-secret")
     seen: list[dict[str, Any]] = []
+    connected = asyncio.Event()
 
     async def listen_on_front() -> None:
         async with (
@@ -58,11 +59,14 @@ async def test_a_takeover_through_one_process_is_respected_by_the_other(
             client.stream("GET", "/events", params={"token": "desk-secret"}) as stream,
         ):
             async for line in stream.aiter_lines():
-                if line.startswith("data: "):
+                if line.startswith(": connected"):
+                    connected.set()  # what is recorded from here on is streamed; what came before is not
+                elif line.startswith("data: "):
                     seen.append(json.loads(line[6:]))
 
     listener = asyncio.create_task(listen_on_front())
     try:
+        await asyncio.wait_for(connected.wait(), 10)
         assert (await desk.post(f"{thread_path()}/takeover")).status_code == 200
         wamid = await sandbox.guest_says(LUCIA, "¿Me atiende una persona?")
 

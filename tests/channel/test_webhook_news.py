@@ -150,8 +150,9 @@ async def test_an_edit_is_shown_beside_the_original_and_never_reaches_the_bot(
     await deliver(server, original_message())
     await bot.wait_for(1)
     seen: list[tuple[str, dict[str, Any]]] = []
-    listener = asyncio.create_task(listen(server.url, "desk-secret", seen))
-    await asyncio.sleep(0.3)
+    connected = asyncio.Event()
+    listener = asyncio.create_task(listen(server.url, "desk-secret", seen, connected))
+    await asyncio.wait_for(connected.wait(), 10)
 
     await deliver(server, at_mirador("edit"))
     await deliver(server, at_mirador("edit"))  # Meta delivered it twice
