@@ -67,7 +67,9 @@ async def test_the_intake_records_and_the_turns_process_answers_each_message_onc
     async with intake_and_turns(settings, clock, sandbox, bot) as (intake, turns):
         said = {LUCIA: ["uno", "dos", "tres"], OLIVER: ["one", "two"]}
         for guest, text in [(LUCIA, "uno"), (OLIVER, "one"), (LUCIA, "dos"), (OLIVER, "two"), (LUCIA, "tres")]:
-            await sandbox.guest_says(guest, text)
+            wamid = await sandbox.guest_says(guest, text)
+            # Stored before the next is written: two messages in one second have only the store's order.
+            await sandbox.wait_for_entry(guest, wamid, lambda e: e["webhook"]["acknowledged"])
         await bot.wait_for(5)
         await intake.settle()
         await turns.settle()
@@ -88,8 +90,9 @@ async def test_a_message_the_automations_keep_never_reaches_the_bot(
     turns process, looking 20 times a second, never sees it."""
     bot = RecordingBot(answer=echo)
     async with intake_and_turns(settings, clock, sandbox, bot) as (intake, turns):
-        await sandbox.guest_says(LUCIA, "STOP")
-        await sandbox.guest_says(LUCIA, "¿Hay parking?")
+        for text in ("STOP", "¿Hay parking?"):
+            wamid = await sandbox.guest_says(LUCIA, text)
+            await sandbox.wait_for_entry(LUCIA, wamid, lambda e: e["webhook"]["acknowledged"])
         await bot.wait_for(1)
         await intake.settle()
         await asyncio.sleep(PICKUP_SECONDS * 10)
