@@ -30,9 +30,6 @@ from connectors.whatsapp.settings import SettingsError, load_settings
 
 __all__ = ["IntakeSettings", "create_app", "main"]
 
-URL_PREFIX = "/webhooks/whatsapp"
-"""The channel's routes where Rasa serves them, so nginx and Meta see one path whichever process answers."""
-
 
 @dataclass(frozen=True)
 class IntakeSettings:
@@ -55,8 +52,10 @@ async def no_turns(message: UserMessage) -> None:
 def create_app(env: Mapping[str, str]) -> Sanic:
     """The channel's blueprint on a bare Sanic app, its settings from `env` with turns off."""
     settings = load_settings(None, {**env, "GATEWAY_RUN_TURNS": "false"})
+    channel = WhatsAppInput(settings)
     app = Sanic("gateway_intake")
-    app.blueprint(WhatsAppInput(settings).blueprint(no_turns), url_prefix=URL_PREFIX)
+    # Where Rasa mounts a channel, so nginx and Meta see one path whichever process answers.
+    app.blueprint(channel.blueprint(no_turns), url_prefix=f"/webhooks/{channel.url_prefix()}")
     return app
 
 

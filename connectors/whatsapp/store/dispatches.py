@@ -41,6 +41,11 @@ _FROM_INTAKE = (
     .where(_UNFINISHED, messages.c.claimed_by.startswith(f"{INTAKE}:", autoescape=True))
     .distinct()
 )
+_FREE_FOR_TURNS = (
+    messages.update()
+    .where(_UNFINISHED, messages.c.claimed_by == sa.bindparam("c"))
+    .values(claimed_by=sa.bindparam("freed"))
+)
 _START_TURN = (
     messages.update()
     .where(_UNFINISHED, messages.c.wamid == sa.bindparam("m"), messages.c.turn_started_at.is_(None))
@@ -89,11 +94,7 @@ class DispatchStore:
         """An intake process is done with the batch of `claim`: its unfinished guest messages are free for the
         processes that run turns."""
         async with self._store.transaction() as connection:
-            await connection.execute(
-                messages.update()
-                .where(_UNFINISHED, messages.c.claimed_by == claim)
-                .values(claimed_by=f"{INTAKE}:{claim}")
-            )
+            await connection.execute(_FREE_FOR_TURNS, {"c": claim, "freed": f"{INTAKE}:{claim}"})
 
     async def take_over(self, item: PendingDispatch, token: str, now: float) -> bool:
         """Claim `item` for this process, if its claim is still the one seen (once across processes)."""
