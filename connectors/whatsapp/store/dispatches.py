@@ -46,6 +46,11 @@ _FREE_FOR_TURNS = (
     .where(_UNFINISHED, messages.c.claimed_by == sa.bindparam("c"))
     .values(claimed_by=sa.bindparam("freed"))
 )
+_TAKE_OVER = (
+    messages.update()
+    .where(_UNFINISHED, messages.c.wamid == sa.bindparam("m"), messages.c.claimed_by == sa.bindparam("seen"))
+    .values(claimed_by=sa.bindparam("c"), claimed_at=sa.bindparam("t"))
+)
 _START_TURN = (
     messages.update()
     .where(_UNFINISHED, messages.c.wamid == sa.bindparam("m"), messages.c.turn_started_at.is_(None))
@@ -93,23 +98,16 @@ class DispatchStore:
     async def free_for_turns(self, claim: str) -> None:
         """An intake process is done with the batch of `claim`: its unfinished guest messages are free for the
         processes that run turns."""
-        async with self._store.transaction() as connection:
-            await connection.execute(_FREE_FOR_TURNS, {"c": claim, "freed": f"{INTAKE}:{claim}"})
+        await self._store.write(_FREE_FOR_TURNS, {"c": claim, "freed": f"{INTAKE}:{claim}"})
 
     async def take_over(self, item: PendingDispatch, token: str, now: float) -> bool:
         """Claim `item` for this process, if its claim is still the one seen (once across processes)."""
-        async with self._store.transaction() as connection:
-            result = await connection.execute(
-                messages.update()
-                .where(_UNFINISHED, messages.c.wamid == item.wamid, messages.c.claimed_by == item.claimed_by)
-                .values(claimed_by=token, claimed_at=now)
-            )
-            return result.rowcount == 1
+        taken = {"m": item.wamid, "seen": item.claimed_by, "c": token, "t": now}
+        return await self._store.write(_TAKE_OVER, taken) == 1
 
     async def start_turn(self, wamid: str, now: float) -> None:
         """The bot is about to be given this message: after a crash, its turn may have run."""
-        async with self._store.transaction() as connection:
-            await connection.execute(_START_TURN, {"m": wamid, "t": now})
+        await self._store.write(_START_TURN, {"m": wamid, "t": now})
 
     async def beat(self, owner: str, now: float, timeout: float) -> None:
         """This process is alive; the rows of processes long gone are dropped (a missing row is a dead one)."""

@@ -8,7 +8,7 @@ a conditional UPDATE or a unique index, never process memory.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import asdict
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.expression import Executable
 
 from cloudapi.errors import ErrorInfo
 from cloudapi.inbound import parse_pricing
@@ -145,6 +146,11 @@ class GatewayStore:
         self._sqlite_writers = writers_of(engine) if engine.dialect.name == "sqlite" else None
         self._statements = Statements(engine.dialect.name)
         self._postgresql = engine.dialect.name == "postgresql"
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if self._postgresql else engine
+        """Reads, and writes of one statement (`write`), run in autocommit on PostgreSQL: under its READ
+        COMMITTED each statement sees its own snapshot anyway, and a statement is atomic by itself, while one in
+        a transaction costs two more round trips (BEGIN, then the COMMIT or the ROLLBACK when the connection
+        goes back). A guest's turn makes a dozen such statements in a Rasa server."""
         self._closed = False
         event.listen(engine.sync_engine, "do_connect", self._refuse_when_closed)
         event.listen(engine.sync_engine, "checkin", self._close_when_closed)
@@ -163,19 +169,25 @@ class GatewayStore:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads: the one way the gateway's stores read, and under every write.
+        """A connection for reads: the one way the gateway's stores read (in autocommit on PostgreSQL).
 
-        SQLAlchemy's own `async with engine.connect()` gives the connection back in a task of its own, under
-        `asyncio.shield`, so that a cancellation cannot interrupt it. That costs a task and a turn of the
-        event loop for every use, and keeps the connection out of the pool until the loop gets round to the
-        task: in a Rasa server, whose loop runs the bot's NLU in 20-40 ms stretches, a hundred guests' reads
-        held up to 40 connections at once, and the pool kept opening and closing SQLite connections (a
-        thread each); on PostgreSQL the tasks cost a third of the webhook acknowledgement rate. Here the
-        connection goes back at once. A task cancelled midway (a client that hung up, a server stopping)
-        still gives it back: a cancellation is delivered once, and this `finally` runs on to its end. A
-        second one, landing while the connection is being given back, makes the pool discard it instead
-        (`test_store_lifecycle`): nothing is stranded either way."""
-        connection = await self.engine.connect()
+        Like the write transactions' (`_connection`): SQLAlchemy's own `async with engine.connect()` gives the
+        connection back in a task of its own, under `asyncio.shield`, so that a cancellation cannot interrupt
+        it. That costs a task and a turn of the event loop for every use, and keeps the connection out of the
+        pool until the loop gets round to the task: in a Rasa server, whose loop runs the bot's NLU in 20-40
+        ms stretches, a hundred guests' reads held up to 40 connections at once, and the pool kept opening and
+        closing SQLite connections (a thread each); on PostgreSQL the tasks cost a third of the webhook
+        acknowledgement rate. Here the connection goes back at once. A task cancelled midway (a client that
+        hung up, a server stopping) still gives it back: a cancellation is delivered once, and this `finally`
+        runs on to its end. A second one, landing while the connection is being given back, makes the pool
+        discard it instead (`test_store_lifecycle`): nothing is stranded either way."""
+        async with self._connection(self._autocommit) as connection:
+            yield connection
+
+    @staticmethod
+    @asynccontextmanager
+    async def _connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        connection = await engine.connect()
         try:
             yield connection
         finally:
@@ -188,8 +200,17 @@ class GatewayStore:
         given back as `connect` gives it: on SQLite at once, without holding the writer's turn for a turn of
         the event loop."""
         turn = nullcontext() if self._sqlite_writers is None else self._sqlite_writers.turn(urgent)
-        async with turn, self.connect() as connection, connection.begin():
+        async with turn, self._connection(self.engine) as connection, connection.begin():
             yield connection
+
+    async def write(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> int:
+        """One write statement, committed on its own (in autocommit on PostgreSQL, a transaction of its own
+        behind this store's writers on SQLite); answers how many rows it matched."""
+        if self._postgresql:
+            async with self.connect() as connection:
+                return (await connection.execute(statement, parameters)).rowcount
+        async with self._transaction() as connection:
+            return (await connection.execute(statement, parameters)).rowcount
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A write transaction for the gateway's other stores (handoffs, held replies, the outbox, templates)
@@ -337,8 +358,7 @@ class GatewayStore:
 
     async def finish_dispatch(self, wamid: str, state: str = "handled") -> None:
         """Done with a guest message: `handled` by the bot, or `held` (kept for the agent holding the thread)."""
-        async with self._transaction() as connection:
-            await connection.execute(FINISH_DISPATCH, {"m": wamid, "s": state})
+        await self.write(FINISH_DISPATCH, {"m": wamid, "s": state})
 
     async def last_inbound(self, business_id: str, wa_id: str) -> LastInbound | None:
         """The guest's newest message to this number: the window runs from its WhatsApp timestamp."""
