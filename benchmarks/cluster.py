@@ -10,16 +10,18 @@ and Redis, each figure printed beside a baseline measured in the same run.
 3. Soak: signed status webhooks at a fixed rate, open loop, through nginx with 2 replicas: sent, acknowledged,
    refused, and lost (acknowledged but not in the gateway store's inbox afterwards); each replica's and
    intake's resident memory at the start and the end (target: flat within 10 %).
-4. Turns per second with 100 guests writing at once to one Rasa server on SQLite: through the WhatsApp
-   channel, beside Rasa's own REST channel (the baseline: the same model, actions and tracker store with no
-   gateway) answering the same 100 questions; twice, the WhatsApp webhooks going to the Rasa server itself
-   (`make run`'s shape) and then to a gateway intake in front of it (`make cluster`'s). Target: the channel
-   keeps at least 0.9x the REST channel's rate. The two run in pairs, back to back, the first of each pair
-   alternating: a round's ratio then compares two runs a few seconds apart, and neither channel always
-   follows the other (a busy machine's drift and any cost one run leaves to the next fall on both). The
-   figure is the median of the rounds' ratios. Each process's CPU a turn is printed beside it: on this
-   2-core machine the sandbox (Meta's stand-in) and the intake share the second core with the REST round's
-   client alone, and the Rasa server runs slower beside them.
+4. Turns per second with 100 guests writing at once to one Rasa server: through the WhatsApp channel, beside
+   Rasa's own REST channel (the baseline: the same model, actions and tracker store with no gateway)
+   answering the same 100 questions; in `make run`'s shape (the webhooks to the Rasa server itself, its
+   stores SQLite) and in `make cluster`'s (the webhooks to a gateway intake in front of it, the gateway's and
+   Rasa's stores on PostgreSQL). Target: the channel keeps at least 0.9x the REST channel's rate. Measured
+   first, on a quiet machine: the soak's writes leave PostgreSQL checkpointing for a while after. The two
+   channels run in pairs, back to back, the first of each pair alternating: a round's ratio then compares two
+   runs a few seconds apart, and neither channel always follows the other (a busy machine's drift and any
+   cost one run leaves to the next fall on both). The figure is the median of the rounds' ratios. Each
+   process's CPU a turn is printed beside it: on this 2-core machine the sandbox (Meta's stand-in), the
+   intake and PostgreSQL share the cores with the Rasa server in a WhatsApp round, the REST round's client
+   alone in a REST one.
 
 A section whose requirements are missing (nginx, TEST_POSTGRES_URL, TEST_REDIS_URL, wrk, the trained model)
 is skipped with the reason printed.
@@ -32,10 +34,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +61,8 @@ from benchmarks.measure import Figures, percentile, start
 from benchmarks.webhook_ack import CONNECTIONS, SECONDS, WrkFigures, _script, wrk
 from deploy.cluster.supervisor import intake_name, replica_name
 from tests.cluster.running import Cluster, missing_parts, running_cluster
-from tests.processes import MODEL, start_action_server, start_intake, start_rasa
+from tests.crash.stores import StoreKind, postgres_admin_url, store_target
+from tests.processes import MODEL, ServerProcess, start_action_server, start_intake, start_rasa
 from tests.support import ACCESS_TOKEN, SandboxProcess, free_port
 
 WEBHOOK_PATH = "/webhooks/whatsapp/webhook"
@@ -108,19 +113,34 @@ class ClusterRun:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """Where the WhatsApp channel's webhooks go, and the stores under the Rasa server and the gateway."""
+
+    name: str
+    intake: bool
+    """The webhooks go to a gateway intake in front of the Rasa server, not to the server itself."""
+    stores: StoreKind
+
+    @property
+    def folder(self) -> str:
+        return f"turns-{self.name.replace(' ', '-')}"
+
+
+SHAPES = (Shape("make run", intake=False, stores="sqlite"), Shape("make cluster", intake=True, stores="postgresql"))
+
+
+@dataclass(frozen=True)
 class Turns:
-    shape: str
-    """Where the WhatsApp channel's webhooks go: to the Rasa server itself, or to an intake in front of it."""
+    shape: Shape
     rest: list[tuple[float, int]]
     """Seconds until the last of the guests was answered, and how many were, per round."""
     whatsapp: list[tuple[float, int]]
     rest_cpu: list[float]
     """The Rasa server's CPU seconds (user and system, every thread) during each round."""
     whatsapp_cpu: list[float]
-    intake_cpu: list[float]
-    """The intake's CPU seconds during each WhatsApp round (none when webhooks go to the Rasa server)."""
-    sandbox_cpu: list[float]
-    """The sandbox's during each WhatsApp round: Meta's part, on this machine's other core."""
+    beside: dict[str, list[float]]
+    """The CPU seconds of the other processes a WhatsApp round keeps busy, during each: the sandbox (Meta's
+    part), the intake and PostgreSQL's server processes where the shape has them."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -129,19 +149,21 @@ def main(argv: list[str] | None = None) -> None:
     no_model = None if MODEL.is_file() else f"no trained model at {MODEL} (make train)"
     no_cluster = no_model or missing_parts()
     print(f"make cluster under load (soak {soak_seconds:.0f} s); progress:", flush=True)
+    no_postgres = None if postgres_admin_url() else "TEST_POSTGRES_URL is not set (.ci/run sets it)"
     started = time.monotonic()
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as name:
         folder = Path(name)
+        missing = {shape: no_model or (no_postgres if shape.stores == "postgresql" else None) for shape in SHAPES}
+        turns = {shape: None if missing[shape] else _turns(folder / shape.folder, shape) for shape in SHAPES}
         script = None if no_wrk else _script(folder)
         baseline = _channel_alone(folder, script) if script else None
         runs = [] if no_cluster else [_cluster_run(folder, n, script, soak_seconds if n == 2 else 0) for n in (1, 2)]
-        turns = [] if no_model else [_turns(folder / f"turns-{n}", intake) for n, intake in enumerate((False, True))]
     print(f"make cluster under load: {time.monotonic() - started:.0f} s in all")
     _print_acks(no_wrk or no_cluster, baseline, runs)
     _print_answers(no_cluster, runs)
     _print_soak(no_cluster, soak_seconds, runs)
-    for shape in turns or [None]:
-        _print_turns(no_model, shape)
+    for shape in SHAPES:
+        _print_turns(shape, missing[shape], turns[shape])
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -218,55 +240,61 @@ def _rss_if_same(cluster: Cluster, program: str, pid: int) -> int | None:
         return None
 
 
-def _turns(folder: Path, intake: bool) -> Turns:
-    """One Rasa server with both channels, its stores SQLite: each round, 100 fresh guests at once through
-    the REST channel, then 100 more through the WhatsApp channel, whose webhooks go to the Rasa server itself
-    (`make run`) or, with `intake`, to a gateway intake on the same store (`make cluster`)."""
+def _turns(folder: Path, shape: Shape) -> Turns:
+    """One Rasa server with both channels, its stores and the gateway's of `shape`: each round, 100 fresh
+    guests at once through the REST channel, then 100 more through the WhatsApp channel, whose webhooks go to
+    the Rasa server itself or to a gateway intake on the same store."""
     folder.mkdir()
-    shape = "webhooks to an intake in front of it (make cluster)" if intake else "webhooks to it (make run)"
-    say(f"starting the sandbox, the action server and one Rasa server (REST and WhatsApp channels), {shape}")
+    front_of = "to an intake in front of it" if shape.intake else "to it"
+    say(f"starting the sandbox, the action server and one Rasa server ({shape.name}: webhooks {front_of})")
     with contextlib.ExitStack() as processes:
+        stores = processes.enter_context(store_target(shape.stores, folder)).rasa_environment()
         sandbox = SandboxProcess("http://127.0.0.1:9/unused", folder / "sandbox.log")
         processes.callback(sandbox.stop)
         actions, actions_url = start_action_server(
             folder, WHATSAPP_API_URL=sandbox.url, WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN
         )
         processes.callback(actions.stop)
-        pickup = {"GATEWAY_PICKUP_SECONDS": "0.05"} if intake else {}
-        rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, RASA_REST_CHANNEL="true", **pickup)
+        pickup = {"GATEWAY_PICKUP_SECONDS": "0.05"} if shape.intake else {}
+        rasa, rasa_url = start_rasa(folder, sandbox.url, actions_url, RASA_REST_CHANNEL="true", **stores, **pickup)
         processes.callback(rasa.stop)
         webhooks, front = rasa_url, None
-        if intake:
-            front, webhooks = start_intake(folder, sandbox.url)
+        if shape.intake:
+            front, webhooks = start_intake(folder, sandbox.url, GATEWAY_DATABASE_URL=stores["GATEWAY_DATABASE_URL"])
             processes.callback(front.stop)
         httpx.patch(f"{sandbox.url}/sandbox/settings", json={"webhook_url": f"{webhooks}{WEBHOOK_PATH}"})
-        watched = Watched(
-            psutil.Process(rasa.process.pid),
-            psutil.Process(sandbox.process.pid),
-            psutil.Process(front.process.pid) if front else None,
-        )
+        watched = _watched(rasa, sandbox, front, shape.stores == "postgresql")
         return asyncio.run(_turn_rounds(shape, rasa_url, sandbox.url, watched))
 
 
 @dataclass(frozen=True)
 class Watched:
     server: psutil.Process
-    sandbox: psutil.Process
-    intake: psutil.Process | None
+    beside: dict[str, Callable[[], float]]
+    """The CPU seconds so far of each process beside the server that a WhatsApp round keeps busy."""
 
 
-async def _turn_rounds(shape: str, rasa: str, sandbox: str, watched: Watched) -> Turns:
+def _watched(server: ServerProcess, sandbox: SandboxProcess, intake: ServerProcess | None, postgres: bool) -> Watched:
+    beside = {"the sandbox": _cpu_seconds_of(psutil.Process(sandbox.process.pid))}
+    if intake is not None:
+        beside["the intake"] = _cpu_seconds_of(psutil.Process(intake.process.pid))
+    if postgres:
+        beside["PostgreSQL"] = _postgres_cpu_seconds
+    return Watched(psutil.Process(server.process.pid), beside)
+
+
+async def _turn_rounds(shape: Shape, rasa: str, sandbox: str, watched: Watched) -> Turns:
     """The rounds, and the Rasa server's CPU time in each: it is busy through a round on either channel, so
     the rates follow what a turn costs it, and the difference is what the gateway adds to a turn."""
     say(f"warming up with {WARM_UP_GUESTS} guests on each channel")
     await rest_all_at_once(rasa, guests("34669", WARM_UP_GUESTS), TURN_TIMEOUT)
     await whatsapp_all_at_once(sandbox, guests("34679", WARM_UP_GUESTS), TURN_TIMEOUT)
     server = watched.server
-    turns = Turns(shape, [], [], [], [], [], [])
+    turns = Turns(shape, [], [], [], [], {who: [] for who in watched.beside})
     for round_ in range(TURN_ROUNDS):
         rest_first = round_ % 2 == 0
         first = "REST" if rest_first else "WhatsApp"
-        say(f"round {round_ + 1} of {TURN_ROUNDS}: {TURN_GUESTS} guests at once, {first} first")
+        say(f"{shape.name}, round {round_ + 1} of {TURN_ROUNDS}: {TURN_GUESTS} guests at once, {first} first")
         for channel in ("rest", "whatsapp") if rest_first else ("whatsapp", "rest"):
             await asyncio.sleep(SETTLE_SECONDS)
             before = _cpu_seconds(server)
@@ -274,15 +302,27 @@ async def _turn_rounds(shape: str, rasa: str, sandbox: str, watched: Watched) ->
                 turns.rest.append(await rest_all_at_once(rasa, guests(f"3466{round_}", TURN_GUESTS), TURN_TIMEOUT))
                 turns.rest_cpu.append(_cpu_seconds(server) - before)
             else:
+                beside_before = {who: cpu() for who, cpu in watched.beside.items()}
                 writing = guests(f"3467{round_}", TURN_GUESTS)
-                intake_before = _cpu_seconds(watched.intake) if watched.intake else 0.0
-                sandbox_before = _cpu_seconds(watched.sandbox)
                 turns.whatsapp.append(await whatsapp_all_at_once(sandbox, writing, TURN_TIMEOUT))
                 turns.whatsapp_cpu.append(_cpu_seconds(server) - before)
-                turns.sandbox_cpu.append(_cpu_seconds(watched.sandbox) - sandbox_before)
-                if watched.intake:
-                    turns.intake_cpu.append(_cpu_seconds(watched.intake) - intake_before)
+                for who, cpu in watched.beside.items():
+                    turns.beside[who].append(cpu() - beside_before[who])
     return turns
+
+
+def _cpu_seconds_of(process: psutil.Process) -> Callable[[], float]:
+    return functools.partial(_cpu_seconds, process)
+
+
+def _postgres_cpu_seconds() -> float:
+    """Every PostgreSQL server process's CPU seconds so far (the run's backends come and go with its pools)."""
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if (process.info["name"] or "").startswith("postgres"):
+            with contextlib.suppress(psutil.Error):
+                total += _cpu_seconds(process)
+    return total
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
@@ -351,12 +391,14 @@ def _print_soak(missing: str | None, seconds: float, runs: list[ClusterRun]) -> 
     print(f"  {'meets' if flat else 'MISSES'} the target: resident memory flat within {MEMORY_TOLERANCE:.0%}")
 
 
-def _print_turns(missing: str | None, turns: Turns | None) -> None:
-    title = f"Turns per second, {TURN_GUESTS} guests writing at once"
+def _print_turns(shape: Shape, missing: str | None, turns: Turns | None) -> None:
+    title = f"Turns per second, {TURN_GUESTS} guests writing at once, {shape.name}'s shape"
     if turns is None:
         _skipped(title, missing or "")
         return
-    print(f"{title}: one Rasa server, {turns.shape}; SQLite stores, {TURN_ROUNDS} rounds, first alternating")
+    where = "an intake in front of it" if shape.intake else "it"
+    stores = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[shape.stores]
+    print(f"{title}: one Rasa server, webhooks to {where}; {stores} stores, {TURN_ROUNDS} rounds, first alternating")
     rest, whatsapp = (
         _turns_line("Rasa REST channel (baseline)", turns.rest),
         _turns_line("WhatsApp channel", turns.whatsapp),
@@ -373,9 +415,8 @@ def _print_turns(missing: str | None, turns: Turns | None) -> None:
         f"  the Rasa server's CPU a turn (median of the rounds): REST {rest_ms:.1f} ms, WhatsApp {whatsapp_ms:.1f} ms"
         f" ({whatsapp_ms - rest_ms:+.1f} ms: the gateway's work, and the bot's beside it)"
     )
-    beside = [("the sandbox", turns.sandbox_cpu), ("the intake", turns.intake_cpu)]
-    each = ", ".join(f"{who} {1000 * statistics.median(cpu) / TURN_GUESTS:.1f} ms" for who, cpu in beside if cpu)
-    print(f"  beside it on the other core, a WhatsApp turn's CPU: {each}")
+    each = ", ".join(f"{who} {1000 * statistics.median(cpu) / TURN_GUESTS:.1f} ms" for who, cpu in turns.beside.items())
+    print(f"  beside it, a WhatsApp turn's CPU: {each}")
 
 
 def _rate(round_: tuple[float, int]) -> float:

@@ -20,7 +20,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file, raw
 from sanic.response import json as json_response
@@ -58,7 +58,7 @@ class Sandbox:
         self.throughput = ThroughputLimiter(settings.throughput_limit)
         self.pairs = PairLimiter(settings.pair_burst, settings.pair_interval)
         self.random = random.Random()
-        self.client: httpx.AsyncClient | None = None
+        self.client: aiohttp.ClientSession | None = None
         self.deliverer: Deliverer | None = None
         self.statuses: StatusBatcher | None = None
         self.background = BackgroundTasks(log, "background delivery")
@@ -116,9 +116,8 @@ def create_app(settings: SandboxSettings, clock: Clock | None = None, name: str 
 
     @app.listener("before_server_start")
     async def open_client(app: Sanic, _: Any) -> None:
-        sandbox.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0, connect=2.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        sandbox.client = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=10.0, connect=2.0), connector=aiohttp.TCPConnector(limit=100)
         )
         sandbox.deliverer = Deliverer(sandbox.client, lambda: sandbox.settings)
         sandbox.statuses = StatusBatcher(sandbox.deliverer, lambda: sandbox.settings, statuses_webhook, sandbox.spawn)
@@ -133,7 +132,7 @@ def create_app(settings: SandboxSettings, clock: Clock | None = None, name: str 
     async def close_client(app: Sanic, _: Any) -> None:
         await sandbox.background.cancel()
         if sandbox.client is not None:
-            await sandbox.client.aclose()
+            await sandbox.client.close()
 
     @app.exception(GraphError)
     async def graph_error(request: Request, error: GraphError) -> HTTPResponse:
