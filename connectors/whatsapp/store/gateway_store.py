@@ -8,7 +8,7 @@ a conditional UPDATE or a unique index, never process memory.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import asdict
 from typing import Any
@@ -59,6 +59,7 @@ from connectors.whatsapp.store.statements import (
     RAISE_STATUS,
     SAVE_WEBHOOK,
     SET_PRICING,
+    Rows,
     Statements,
 )
 
@@ -203,13 +204,14 @@ class GatewayStore:
         async with turn, self._connection(self.engine) as connection, connection.begin():
             yield connection
 
-    async def write(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> int:
-        """One write statement, committed on its own (in autocommit on PostgreSQL, a transaction of its own
-        behind this store's writers on SQLite); answers how many rows it matched."""
+    async def write(self, statement: Executable, parameters: Rows | None = None, urgent: bool = False) -> int:
+        """One write statement, committed on its own: in autocommit on PostgreSQL (asyncpg runs a statement
+        for many rows all or nothing all the same), in a transaction of its own behind this store's writers on
+        SQLite (`urgent` as for `_transaction`). Answers how many rows it matched."""
         if self._postgresql:
             async with self.connect() as connection:
                 return (await connection.execute(statement, parameters)).rowcount
-        async with self._transaction() as connection:
+        async with self._transaction(urgent) as connection:
             return (await connection.execute(statement, parameters)).rowcount
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
@@ -241,9 +243,8 @@ class GatewayStore:
     # --- the inbox -------------------------------------------------------------------------------------
 
     async def save_webhooks(self, bodies: Sequence[bytes], now: float) -> None:
-        """Store verified webhooks, in one transaction, before they are acknowledged."""
-        async with self._transaction(urgent=True) as connection:
-            await connection.execute(SAVE_WEBHOOK, [{"t": now, "b": body} for body in bodies])
+        """Store verified webhooks, all or none, before they are acknowledged."""
+        await self.write(SAVE_WEBHOOK, [{"t": now, "b": body} for body in bodies], urgent=True)
 
     async def process_webhooks(
         self,
