@@ -170,24 +170,26 @@ class GatewayStore:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads: the one way the gateway's stores read (in autocommit on PostgreSQL).
-
-        Like the write transactions' (`_connection`): SQLAlchemy's own `async with engine.connect()` gives the
-        connection back in a task of its own, under `asyncio.shield`, so that a cancellation cannot interrupt
-        it. That costs a task and a turn of the event loop for every use, and keeps the connection out of the
-        pool until the loop gets round to the task: in a Rasa server, whose loop runs the bot's NLU in 20-40
-        ms stretches, a hundred guests' reads held up to 40 connections at once, and the pool kept opening and
-        closing SQLite connections (a thread each); on PostgreSQL the tasks cost a third of the webhook
-        acknowledgement rate. Here the connection goes back at once. A task cancelled midway (a client that
-        hung up, a server stopping) still gives it back: a cancellation is delivered once, and this `finally`
-        runs on to its end. A second one, landing while the connection is being given back, makes the pool
-        discard it instead (`test_store_lifecycle`): nothing is stranded either way."""
+        """A connection for reads: the one way the gateway's stores read (in autocommit on PostgreSQL); given
+        back as `_connection` gives it."""
         async with self._connection(self._autocommit) as connection:
             yield connection
 
     @staticmethod
     @asynccontextmanager
     async def _connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        """A connection of `engine`, under every read and write here.
+
+        SQLAlchemy's own `async with engine.connect()` gives the connection back in a task of its own, under
+        `asyncio.shield`, so that a cancellation cannot interrupt it. That costs a task and a turn of the
+        event loop for every use, and keeps the connection out of the pool until the loop gets round to the
+        task: in a Rasa server, whose loop runs the bot's NLU in 20-40 ms stretches, a hundred guests' reads
+        held up to 40 connections at once, and the pool kept opening and closing SQLite connections (a
+        thread each); on PostgreSQL the tasks cost a third of the webhook acknowledgement rate. Here the
+        connection goes back at once. A task cancelled midway (a client that hung up, a server stopping)
+        still gives it back: a cancellation is delivered once, and this `finally` runs on to its end. A
+        second one, landing while the connection is being given back, makes the pool discard it instead
+        (`test_store_lifecycle`): nothing is stranded either way."""
         connection = await engine.connect()
         try:
             yield connection
